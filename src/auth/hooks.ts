@@ -1,0 +1,30 @@
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { serviceUnavailable, unauthorized } from '../http/problem.js'
+import { clientIdForToken } from '../clients/repository.js'
+import { bearerToken, secretsEqual } from './secrets.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated client; set on every route mounted under the client-key scope. */
+    clientId: string
+  }
+}
+
+/** onRequest hook for client routes: resolves the bearer key to its client or answers 401. */
+export const authenticateClient: onRequestAsyncHookHandler = async function (request: FastifyRequest) {
+  const token = bearerToken(request.headers.authorization)
+  if (token === undefined) throw unauthorized()
+  const clientId = await clientIdForToken(this.ctx.db, token)
+  if (clientId === undefined) throw unauthorized('the API key is unknown or revoked')
+  request.clientId = clientId
+}
+
+/** An onRequest hook that accepts only `secret` (from config); unset → 503. */
+export function requireSecret (secret: () => string | undefined, variable: string): onRequestAsyncHookHandler {
+  return async function (request: FastifyRequest, _reply: FastifyReply) {
+    const expected = secret()
+    if (expected === undefined) throw serviceUnavailable(`this endpoint is disabled: ${variable} is not configured`)
+    const token = bearerToken(request.headers.authorization)
+    if (token === undefined || !secretsEqual(token, expected)) throw unauthorized()
+  }
+}

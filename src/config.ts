@@ -1,0 +1,95 @@
+import Type, { type Static } from 'typebox'
+import Value from 'typebox/value'
+
+// The environment the service reads, and the only place that reads process.env.
+// Each key is the variable's name; defaults and bounds live here and nowhere else.
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.String({ default: 'production', description: 'production | development | test' }),
+  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+  HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
+  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  INTERNAL_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535 }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 2, maximum: 200 }),
+  EMBEDDED_DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
+  MIGRATE_ON_START: Type.Boolean({ default: true }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  CRON_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 25000, minimum: 1000 }),
+  ENROLLMENT_CHUNK_SIZE: Type.Integer({ default: 25000, minimum: 1, maximum: 1000000 }),
+  ENROLLMENT_TIME_BUDGET_MS: Type.Integer({ default: 20000, minimum: 1 }),
+  ACTIVATION_BATCH_SIZE: Type.Integer({ default: 25, minimum: 1, maximum: 1000 }),
+  AZURE_OPENAI_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  AZURE_OPENAI_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  AZURE_OPENAI_API_VERSION: Type.String({ default: '2024-10-21', minLength: 1 }),
+  AZURE_OPENAI_PRIMARY_DEPLOYMENT: Type.String({ default: 'gpt-5', minLength: 1 }),
+  AZURE_OPENAI_FALLBACK_DEPLOYMENT: Type.String({ default: 'gpt-5-mini', minLength: 1 }),
+  AZURE_OPENAI_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 100 }),
+  GENERATE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
+  GENERATE_DAILY_TOKEN_BUDGET: Type.Integer({ default: 0, minimum: 0, description: '0 = no budget' }),
+  AIRTABLE_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  AIRTABLE_BASE_ID: Type.Optional(Type.String({ minLength: 1 })),
+  AIRTABLE_TABLE: Type.String({ default: 'Leads', minLength: 1 }),
+  AIRTABLE_ENDPOINT_URL: Type.String({ default: 'https://api.airtable.com', pattern: '^https?://' }),
+  AIRTABLE_FIELD_CAMPAIGN: Type.String({ default: 'Campaign', minLength: 1 }),
+  AIRTABLE_FIELD_STATUS: Type.String({ default: 'Campaign Status', minLength: 1 }),
+  AIRTABLE_FIELD_ENROLLED_AT: Type.String({ default: 'Enrolled At', minLength: 1 }),
+  AIRTABLE_REQUESTS_PER_SECOND: Type.Integer({ default: 5, minimum: 1 }),
+  AIRTABLE_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 100 }),
+  AIRTABLE_MAX_ATTEMPTS: Type.Integer({ default: 10, minimum: 1 }),
+  WORKER_ENABLED: Type.Boolean({ default: true, description: 'run the job worker inside the API process' }),
+  WORKER_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 50 })
+})
+export type Env = Static<typeof EnvSchema>
+
+export type Config = Env & {
+  // Derived flags, so callers never re-interpret raw variables.
+  readonly embeddedDatabase: boolean
+  readonly azureConfigured: boolean
+  readonly airtableConfigured: boolean
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function describe (schema: object): string {
+  const s = schema as Record<string, unknown>
+  if (s.pattern === '^postgres(ql)?://') return 'a postgres:// connection URL'
+  if (s.pattern === '^rediss?://') return 'a redis:// URL'
+  if (s.pattern === '^https?://') return 'an http(s):// URL'
+  if (s.type === 'integer') {
+    const range = [s.minimum !== undefined ? `>= ${String(s.minimum)}` : '', s.maximum !== undefined ? `<= ${String(s.maximum)}` : ''].filter(Boolean).join(' and ')
+    return `an integer${range ? ' ' + range : ''}`
+  }
+  if (s.type === 'boolean') return 'true or false'
+  if (Array.isArray(s.anyOf)) return 'one of ' + (s.anyOf as Array<{ const: string }>).map(v => v.const).join(', ')
+  if (typeof s.minLength === 'number') return `a string of at least ${s.minLength} characters`
+  return 'a valid value'
+}
+
+/** Reads and validates the environment; throws one ConfigError naming the first bad variable. */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw))
+  if (!Value.Check(EnvSchema, converted)) {
+    const first = Value.Errors(EnvSchema, converted)[0]
+    const key = first?.instancePath.split('/')[1] ?? 'environment'
+    const property = (EnvSchema.properties as Record<string, object>)[key]
+    // Secrets and URLs (which may carry a password) are never echoed back.
+    const shown = /KEY|SECRET|URL/.test(key) ? '' : `=${JSON.stringify(raw[key] ?? '')}`
+    throw new ConfigError(`Invalid configuration: ${key}${shown} must be ${property ? describe(property) : 'valid'}`)
+  }
+  const parsed = converted as Env
+  return {
+    ...parsed,
+    embeddedDatabase: parsed.DATABASE_URL === undefined,
+    azureConfigured: parsed.AZURE_OPENAI_ENDPOINT !== undefined,
+    airtableConfigured: parsed.AIRTABLE_API_KEY !== undefined && parsed.AIRTABLE_BASE_ID !== undefined
+  }
+}

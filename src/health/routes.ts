@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { sql } from 'kysely'
+import Type from 'typebox'
+import { HttpProblem } from '../http/problem.js'
+import { problemResponses } from '../http/schemas.js'
+
+const Status = Type.Object({ status: Type.String() })
+
+const healthRoutes: FastifyPluginAsyncTypebox = async app => {
+  app.get('/healthz', {
+    schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } }
+  }, async () => ({ status: 'ok' }))
+
+  app.get('/readyz', {
+    schema: { tags: ['operations'], summary: 'The database is reachable (503 when not)', response: { 200: Status, ...problemResponses(503) } }
+  }, async request => {
+    try {
+      await sql`select 1`.execute(app.ctx.db)
+    } catch (error) {
+      request.log.warn({ err: { message: (error as Error).message } }, 'readiness check failed')
+      throw new HttpProblem(503, 'Service Unavailable', 'the database is unreachable', { type: 'not-ready' })
+    }
+    return { status: 'ready' }
+  })
+}
+
+export default healthRoutes

@@ -1,0 +1,67 @@
+// RFC 9457 problem details. Every error the API returns is one of these; routes throw them
+// and the error handler (src/http/error-handler.ts) is the only place that writes them.
+
+export interface FieldError {
+  path: string
+  message: string
+}
+
+export interface ProblemBody {
+  type: string
+  title: string
+  status: number
+  detail: string
+  errors?: FieldError[]
+  [extension: string]: unknown
+}
+
+const TYPE_BASE = 'urn:campaign-service:problem:'
+
+export class HttpProblem extends Error {
+  readonly status: number
+  readonly title: string
+  readonly type: string
+  readonly errors?: FieldError[]
+  readonly headers: Record<string, string>
+  readonly extensions: Record<string, unknown>
+
+  constructor (status: number, title: string, detail: string, options: { type?: string, errors?: FieldError[], headers?: Record<string, string>, extensions?: Record<string, unknown> } = {}) {
+    super(detail)
+    this.name = 'HttpProblem'
+    this.status = status
+    this.title = title
+    this.type = TYPE_BASE + (options.type ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '-'))
+    this.errors = options.errors
+    this.headers = options.headers ?? {}
+    this.extensions = options.extensions ?? {}
+  }
+
+  toBody (): ProblemBody {
+    return {
+      ...this.extensions,
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      ...(this.errors !== undefined ? { errors: this.errors } : {})
+    }
+  }
+}
+
+export const badRequest = (detail: string, errors?: FieldError[]): HttpProblem =>
+  new HttpProblem(400, 'Bad Request', detail, { type: errors !== undefined ? 'validation-error' : 'bad-request', errors })
+
+/** A 400 for one field, for rules a JSON schema cannot express (e.g. min <= max). */
+export const invalidField = (path: string, message: string): HttpProblem =>
+  badRequest(`${path} ${message}`, [{ path, message }])
+
+export const unauthorized = (detail = 'a valid bearer token is required'): HttpProblem =>
+  new HttpProblem(401, 'Unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } })
+
+export const notFound = (what: string): HttpProblem => new HttpProblem(404, 'Not Found', `${what} not found`)
+
+export const conflict = (detail: string, type = 'conflict'): HttpProblem => new HttpProblem(409, 'Conflict', detail, { type })
+
+export const unprocessable = (detail: string, type = 'unprocessable'): HttpProblem => new HttpProblem(422, 'Unprocessable Content', detail, { type })
+
+export const serviceUnavailable = (detail: string, type = 'not-configured'): HttpProblem => new HttpProblem(503, 'Service Unavailable', detail, { type })

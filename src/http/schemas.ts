@@ -1,0 +1,45 @@
+import Type, { type Static, type TSchema } from 'typebox'
+
+// Schemas shared by every feature: problem bodies, pagination, nullable helpers.
+
+export const Problem = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() })))
+}, { additionalProperties: true, description: 'RFC 9457 problem details' })
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const Uuid = Type.String({ format: 'uuid' })
+export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' })
+
+export const ListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ format: 'uuid', description: 'nextCursor from the previous page' }))
+}, { additionalProperties: false })
+export type ListQuery = Static<typeof ListQuery>
+
+export const listOf = <T extends TSchema>(item: T) => Type.Object({
+  data: Type.Array(item),
+  nextCursor: Nullable(Type.String())
+})
+
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Retry-safe key: the same key and body within 24 h returns the first response' }))
+})
+
+/** Standard error responses for a route's schema, so the OpenAPI document lists them. */
+export const problemResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map(status => [status, Problem]))
+
+/** Builds the `{data, nextCursor}` page: callers fetch limit + 1 rows. */
+export function page<Row, Item> (rows: Row[], limit: number, map: (row: Row) => Item, cursorOf: (row: Row) => string): { data: Item[], nextCursor: string | null } {
+  const more = rows.length > limit
+  const kept = more ? rows.slice(0, limit) : rows
+  const last = kept[kept.length - 1]
+  return { data: kept.map(map), nextCursor: more && last !== undefined ? cursorOf(last) : null }
+}

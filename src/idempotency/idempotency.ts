@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto'
+import { sql } from 'kysely'
+import type { Database } from '../db/database.js'
+import { conflict, unprocessable } from '../http/problem.js'
+
+export interface StoredResponse {
+  status: number
+  body: unknown
+}
+
+// A key whose first request never finished (the process died) is taken over after this long.
+const ABANDONED_AFTER = '10 minutes'
+
+function canonical (value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map(k => [k, canonical((value as Record<string, unknown>)[k])]))
+  }
+  return value
+}
+
+export function requestHash (body: unknown): string {
+  return createHash('sha256').update(JSON.stringify(canonical(body) ?? null)).digest('hex')
+}
+
+/**
+ * Runs `handler` once per (client, scope, key) within 24 h. The row is claimed with an insert
+ * before the work starts, so two copies arriving together cannot both run: the second gets 409
+ * while the first runs, then the stored response. A failed first attempt releases the key.
+ */
+export async function runIdempotent (
+  db: Database,
+  claim: { clientId: string, scope: string, key: string | undefined, body: unknown },
+  handler: () => Promise<StoredResponse>
+): Promise<StoredResponse & { replayed: boolean }> {
+  if (claim.key === undefined) return { ...(await handler()), replayed: false }
+  const { clientId, scope, key } = claim
+  const hash = requestHash(claim.body)
+  await db.deleteFrom('idempotency_keys')
+    .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key)
+    .where('created_at', '<', sql<Date>`now() - interval '24 hours'`).execute()
+  const claimed = await db.insertInto('idempotency_keys')
+    .values({ client_id: clientId, scope, key, request_hash: hash, state: 'running' })
+    .onConflict(oc => oc.columns(['client_id', 'scope', 'key']).doNothing())
+    .returning('key').executeTakeFirst()
+  if (claimed === undefined) {
+    const existing = await db.selectFrom('idempotency_keys').selectAll()
+      .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).executeTakeFirst()
+    if (existing === undefined) return await runIdempotent(db, claim, handler) // released meanwhile: try again
+    if (existing.request_hash !== hash) throw unprocessable('this Idempotency-Key was used with a different request body', 'idempotency-key-reused')
+    if (existing.state === 'done') return { status: existing.response_status ?? 200, body: existing.response_body, replayed: true }
+    const reclaimed = await db.updateTable('idempotency_keys').set({ created_at: sql<Date>`now()` })
+      .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key)
+      .where('state', '=', 'running').where('created_at', '<', sql<Date>`now() - interval '${sql.raw(ABANDONED_AFTER)}'`)
+      .executeTakeFirst()
+    if (reclaimed.numUpdatedRows === 0n) throw conflict('a request with this Idempotency-Key is still being processed; retry later', 'idempotency-key-in-use')
+  }
+  let response: StoredResponse
+  try {
+    response = await handler()
+  } catch (error) {
+    await db.deleteFrom('idempotency_keys').where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).execute()
+    throw error
+  }
+  await db.updateTable('idempotency_keys')
+    .set({ state: 'done', response_status: response.status, response_body: JSON.stringify(response.body) })
+    .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).execute()
+  return { ...response, replayed: false }
+}

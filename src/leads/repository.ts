@@ -1,0 +1,105 @@
+import { type Selectable, sql } from 'kysely'
+import type { Queryable, Tx } from '../db/database.js'
+import type { LeadsTable } from '../db/schema.js'
+import type { Lead, LeadInput, LeadPatch } from './schemas.js'
+
+export type LeadRow = Selectable<LeadsTable>
+
+export function toLead (row: LeadRow): Lead {
+  return {
+    id: row.id,
+    externalId: row.external_id,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    phone: row.phone,
+    email: row.email,
+    tags: row.tags,
+    engagementLevel: row.engagement_level,
+    icpScore: row.icp_score,
+    optedOut: row.opted_out,
+    airtableRecordId: row.airtable_record_id,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString()
+  }
+}
+
+// Lead fields as (API name, column, SQL type). Absent fields keep the stored value on update;
+// an explicit null clears it.
+const OPTIONAL_FIELDS = [
+  ['lastName', 'last_name', 'text'],
+  ['phone', 'phone', 'text'],
+  ['email', 'email', 'text'],
+  ['engagementLevel', 'engagement_level', 'text'],
+  ['icpScore', 'icp_score', 'smallint'],
+  ['airtableRecordId', 'airtable_record_id', 'text']
+] as const
+
+/**
+ * Upserts a batch in two set-based statements (update the known externalIds, insert the rest).
+ * The caller holds the client lock, so no concurrent import can slip between the two.
+ * Returns the ids of leads that are opted out after the import.
+ */
+export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, optedOutIds: string[] }> {
+  const input = JSON.stringify(leads)
+  const keep = (api: string, column: string, type: string) =>
+    sql.raw(`${column} = case when i.item ? '${api}' then (i.item->>'${api}')::${type} else l.${column} end`)
+  const updated = await sql<{ id: string, opted_out: boolean }>`
+    with i as (select item from jsonb_array_elements(${input}::jsonb) as item)
+    update leads l set
+      first_name = i.item->>'firstName',
+      ${sql.join(OPTIONAL_FIELDS.map(([api, column, type]) => keep(api, column, type)))},
+      tags = case when i.item ? 'tags' then array(select jsonb_array_elements_text(i.item->'tags')) else l.tags end,
+      opted_out = case when i.item ? 'optedOut' then (i.item->>'optedOut')::boolean else l.opted_out end,
+      created_at = coalesce((i.item->>'createdAt')::timestamptz, l.created_at),
+      updated_at = now()
+    from i
+    where l.client_id = ${clientId} and l.external_id = i.item->>'externalId'
+    returning l.id, l.opted_out`.execute(tx)
+  const created = await sql<{ id: string, opted_out: boolean }>`
+    insert into leads (client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, opted_out, airtable_record_id, created_at)
+    select ${clientId}, item->>'externalId', item->>'firstName', item->>'lastName', item->>'phone', item->>'email',
+      coalesce(array(select jsonb_array_elements_text(item->'tags')), '{}'),
+      item->>'engagementLevel', (item->>'icpScore')::smallint, coalesce((item->>'optedOut')::boolean, false),
+      item->>'airtableRecordId', coalesce((item->>'createdAt')::timestamptz, now())
+    from jsonb_array_elements(${input}::jsonb) as item
+    on conflict (client_id, external_id) do nothing
+    returning id, opted_out`.execute(tx)
+  const optedOutIds = [...updated.rows, ...created.rows].filter(r => r.opted_out).map(r => r.id)
+  return { created: created.rows.length, updated: updated.rows.length, optedOutIds }
+}
+
+export async function findLead (db: Queryable, clientId: string, id: string): Promise<LeadRow | undefined> {
+  return await db.selectFrom('leads').selectAll().where('client_id', '=', clientId).where('id', '=', id).executeTakeFirst()
+}
+
+export async function listLeads (db: Queryable, clientId: string, options: { limit: number, cursor?: string, tag?: string }): Promise<LeadRow[]> {
+  let query = db.selectFrom('leads').selectAll().where('client_id', '=', clientId)
+  if (options.tag !== undefined) query = query.where(sql<boolean>`tags @> array[${options.tag}]::text[]`)
+  if (options.cursor !== undefined) {
+    const cursor = options.cursor
+    query = query.where(({ eb, selectFrom, refTuple }) => eb(
+      refTuple('created_at', 'id'), '>',
+      selectFrom('leads as c').select(['c.created_at', 'c.id']).where('c.id', '=', cursor).where('c.client_id', '=', clientId) as never
+    ))
+  }
+  return await query.orderBy('created_at').orderBy('id').limit(options.limit + 1).execute()
+}
+
+/** Applies a patch; the caller's transaction holds the client lock (opt-out races enrollment). */
+export async function updateLead (tx: Tx, clientId: string, id: string, patch: LeadPatch): Promise<{ row: LeadRow, optedOutNow: boolean } | undefined> {
+  const before = await tx.selectFrom('leads').select('opted_out').where('client_id', '=', clientId).where('id', '=', id).forUpdate().executeTakeFirst()
+  if (before === undefined) return undefined
+  const row = await tx.updateTable('leads').set({
+    ...(patch.firstName !== undefined ? { first_name: patch.firstName } : {}),
+    ...(patch.lastName !== undefined ? { last_name: patch.lastName } : {}),
+    ...(patch.phone !== undefined ? { phone: patch.phone } : {}),
+    ...(patch.email !== undefined ? { email: patch.email } : {}),
+    ...(patch.tags !== undefined ? { tags: patch.tags } : {}),
+    ...(patch.engagementLevel !== undefined ? { engagement_level: patch.engagementLevel } : {}),
+    ...(patch.icpScore !== undefined ? { icp_score: patch.icpScore } : {}),
+    ...(patch.optedOut !== undefined ? { opted_out: patch.optedOut } : {}),
+    ...(patch.airtableRecordId !== undefined ? { airtable_record_id: patch.airtableRecordId } : {}),
+    updated_at: new Date()
+  }).where('client_id', '=', clientId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+  return { row, optedOutNow: row.opted_out && !before.opted_out }
+}

@@ -1,0 +1,71 @@
+import Type, { type Static } from 'typebox'
+import { Nullable, Timestamp, Uuid } from '../http/schemas.js'
+
+export const EngagementLevel = Type.Enum(['high', 'medium', 'low'])
+// One enum including null, so a bad value is reported as "must be one of ..." rather than a union mismatch.
+const NullableEngagement = Type.Unsafe<'high' | 'medium' | 'low' | null>({ enum: ['high', 'medium', 'low', null] } as never)
+const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100, uniqueItems: true })
+const IcpScore = Nullable(Type.Integer({ minimum: 0, maximum: 100 }))
+const Name = Type.String({ minLength: 1, maxLength: 200 })
+const OptionalText = Nullable(Type.String({ maxLength: 320 }))
+
+export const Lead = Type.Object({
+  id: Uuid,
+  externalId: Type.String(),
+  firstName: Type.String(),
+  lastName: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  tags: Type.Array(Type.String()),
+  engagementLevel: Nullable(EngagementLevel),
+  icpScore: Nullable(Type.Integer()),
+  optedOut: Type.Boolean(),
+  airtableRecordId: Nullable(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+})
+export type Lead = Static<typeof Lead>
+
+export const LeadInput = Type.Object({
+  externalId: Type.String({ minLength: 1, maxLength: 200 }),
+  firstName: Name,
+  lastName: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  phone: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
+  email: Type.Optional(OptionalText),
+  tags: Type.Optional(Tags),
+  engagementLevel: Type.Optional(NullableEngagement),
+  icpScore: Type.Optional(IcpScore),
+  optedOut: Type.Optional(Type.Boolean()),
+  airtableRecordId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+  createdAt: Type.Optional(Type.String({ format: 'date-time', description: "the lead's creation time in the source system" }))
+}, { additionalProperties: false })
+export type LeadInput = Static<typeof LeadInput>
+
+export const BULK_MAX = 5000
+export const BulkLeadsBody = Type.Object({
+  leads: Type.Array(LeadInput, { minItems: 1, maxItems: BULK_MAX })
+}, { additionalProperties: false })
+export type BulkLeadsBody = Static<typeof BulkLeadsBody>
+
+export const BulkLeadsResult = Type.Object({ created: Type.Integer(), updated: Type.Integer() })
+export type BulkLeadsResult = Static<typeof BulkLeadsResult>
+
+export const LeadPatch = Type.Object({
+  firstName: Type.Optional(Name),
+  lastName: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  phone: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
+  email: Type.Optional(OptionalText),
+  tags: Type.Optional(Tags),
+  engagementLevel: Type.Optional(NullableEngagement),
+  icpScore: Type.Optional(IcpScore),
+  optedOut: Type.Optional(Type.Boolean()),
+  airtableRecordId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 })))
+}, { additionalProperties: false, minProperties: 1 })
+export type LeadPatch = Static<typeof LeadPatch>
+
+export const LeadListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ format: 'uuid', description: 'nextCursor from the previous page' })),
+  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'only leads carrying this tag' }))
+}, { additionalProperties: false })
+export type LeadListQuery = Static<typeof LeadListQuery>

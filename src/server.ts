@@ -1,0 +1,62 @@
+import { buildApps } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { createContext } from './context.js'
+import { resolveDatabaseUrl } from './database-url.js'
+import { migrateToLatest } from './db/migrator.js'
+import { createLogger } from './logger.js'
+
+function readConfig (): Config {
+  try {
+    return loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(error.message + '\n')
+      process.exit(1)
+    }
+    throw error
+  }
+}
+
+async function main (): Promise<void> {
+  const config = readConfig()
+  const logger = createLogger(config)
+  const database = await resolveDatabaseUrl(config, logger)
+  const ctx = createContext(config, logger, database.url)
+  ctx.onClose(database.stop)
+  if (config.MIGRATE_ON_START) {
+    const { applied } = await migrateToLatest(ctx.db, database.url)
+    logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database schema is up to date')
+  }
+  if (config.REDIS_URL === undefined) logger.warn('REDIS_URL is not set: rate limits are kept per process, not shared by replicas')
+  const { api, internal } = await buildApps(ctx)
+  await internal.listen({ port: config.INTERNAL_PORT, host: config.HOST })
+  await api.listen({ port: config.PORT, host: config.HOST })
+  if (config.embeddedDatabase && config.ADMIN_API_KEY === undefined) {
+    logger.info('first time here? create a client and its API key with: npm run cli -- create-client "Acme"  (see README: API tour)')
+  }
+
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down: no new requests, finishing those in flight')
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out; exiting')
+      process.exit(1)
+    }, config.SHUTDOWN_TIMEOUT_MS)
+    force.unref()
+    void (async () => {
+      await Promise.all([api.close(), internal.close()])
+      await ctx.close()
+      logger.info('shutdown complete')
+      process.exit(0)
+    })()
+  }
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`campaign-service failed to start: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})

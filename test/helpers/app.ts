@@ -1,0 +1,49 @@
+import type { Test } from 'tap'
+import { pino } from 'pino'
+import { buildApps, type Apps } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { createContext, type AppContext } from '../../src/context.js'
+import { freshDatabase } from './postgres.js'
+
+export const ADMIN_KEY = 'test-admin-key-0123456789'
+export const CRON_SECRET = 'test-cron-secret-0123456789'
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+export interface TestApp extends Apps {
+  ctx: AppContext
+  config: Config
+  databaseUrl: string
+  /** Creates a client through the admin API and returns its id and bearer headers. */
+  createClient: (name?: string) => Promise<{ id: string, apiKey: string, headers: Record<string, string> }>
+}
+
+/**
+ * Builds the service (both listeners, not listening) on a fresh database, or on `databaseUrl`
+ * to run a second instance against the same database. Closed when the test ends.
+ */
+export async function buildTestApp (t: Test, options: { databaseUrl?: string, env?: Record<string, string | undefined> } = {}): Promise<TestApp> {
+  const databaseUrl = options.databaseUrl ?? await freshDatabase(t)
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    ADMIN_API_KEY: ADMIN_KEY,
+    CRON_SECRET,
+    LOG_LEVEL: 'silent',
+    WORKER_ENABLED: 'false',
+    DATABASE_POOL_SIZE: '8',
+    ...options.env
+  })
+  const ctx = createContext(config, pino({ level: config.LOG_LEVEL }), databaseUrl)
+  const apps = await buildApps(ctx)
+  t.teardown(async () => {
+    await Promise.all([apps.api.close(), apps.internal.close()])
+    await ctx.close()
+  })
+  const createClient = async (name = 'Test client') => {
+    const response = await apps.api.inject({ method: 'POST', url: '/v1/admin/clients', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name } })
+    if (response.statusCode !== 201) throw new Error(`creating a client failed: ${response.statusCode} ${response.body}`)
+    const body = response.json<{ id: string, apiKey: string }>()
+    return { id: body.id, apiKey: body.apiKey, headers: { authorization: `Bearer ${body.apiKey}` } }
+  }
+  return { ...apps, ctx, config, databaseUrl, createClient }
+}

@@ -1,0 +1,98 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+
+t.test('bulk import creates, then updates by externalId, keeping absent fields', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const first = await app.api.inject({
+    method: 'POST', url: '/v1/leads/bulk', headers,
+    payload: { leads: [
+      { externalId: 'k-1', firstName: 'Ann', lastName: 'Lee', tags: ['vip', 'kajabi'], engagementLevel: 'high', icpScore: 90, createdAt: '2024-01-02T03:04:05Z' },
+      { externalId: 'k-2', firstName: 'Bob' }
+    ] }
+  })
+  t.equal(first.statusCode, 200)
+  t.same(first.json(), { created: 2, updated: 0 })
+
+  const second = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: 'k-1', firstName: 'Annie', icpScore: null }] } })
+  t.same(second.json(), { created: 0, updated: 1 })
+
+  const list = await app.api.inject({ method: 'GET', url: '/v1/leads?tag=vip', headers })
+  const [lead] = list.json().data
+  t.match(lead, { externalId: 'k-1', firstName: 'Annie', lastName: 'Lee', icpScore: null, engagementLevel: 'high', tags: ['vip', 'kajabi'], createdAt: '2024-01-02T03:04:05.000Z', optedOut: false })
+  t.equal(list.json().data.length, 1)
+})
+
+t.test('one invalid item rejects the whole batch and names leads/<index>/<field>', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const response = await app.api.inject({
+    method: 'POST', url: '/v1/leads/bulk', headers,
+    payload: { leads: [{ externalId: 'ok', firstName: 'Ok' }, { externalId: 'bad', firstName: 'Bad', icpScore: 101 }, { externalId: 'x' }] }
+  })
+  t.equal(response.statusCode, 400)
+  t.match(response.headers['content-type'], /application\/problem\+json/)
+  const paths = response.json().errors.map((e: { path: string }) => e.path).sort()
+  t.same(paths, ['leads/1/icpScore', 'leads/2/firstName'])
+  const list = await app.api.inject({ method: 'GET', url: '/v1/leads', headers })
+  t.same(list.json().data, [], 'nothing written')
+
+  const duplicate = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: 'a', firstName: 'A' }, { externalId: 'a', firstName: 'B' }] } })
+  t.equal(duplicate.statusCode, 400)
+  t.same(duplicate.json().errors, [{ path: 'leads/1/externalId', message: 'duplicates leads/0/externalId' }])
+
+  const wrongType = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: 'a', firstName: 'A', icpScore: '50' }] } })
+  t.equal(wrongType.statusCode, 400, 'strings are not coerced to numbers in bodies')
+})
+
+t.test('pagination walks every lead once, in order', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const leads = Array.from({ length: 7 }, (_, i) => ({ externalId: `p-${i}`, firstName: `P${i}`, createdAt: new Date(Date.UTC(2024, 0, 1 + (i % 3))).toISOString() }))
+  await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads } })
+  const seen: string[] = []
+  let cursor: string | null = null
+  do {
+    const url: string = `/v1/leads?limit=3${cursor !== null ? `&cursor=${cursor}` : ''}`
+    const response = await app.api.inject({ method: 'GET', url, headers })
+    t.equal(response.statusCode, 200)
+    const body = response.json<{ data: Array<{ externalId: string }>, nextCursor: string | null }>()
+    seen.push(...body.data.map(l => l.externalId))
+    cursor = body.nextCursor
+  } while (cursor !== null)
+  t.equal(seen.length, 7)
+  t.equal(new Set(seen).size, 7)
+})
+
+t.test('get and patch are scoped to the caller: another client sees 404', async t => {
+  const app = await buildTestApp(t)
+  const alice = await app.createClient('Alice')
+  const bob = await app.createClient('Bob')
+  await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: alice.headers, payload: { leads: [{ externalId: 'a', firstName: 'A' }] } })
+  const id = (await app.api.inject({ method: 'GET', url: '/v1/leads', headers: alice.headers })).json().data[0].id
+  t.equal((await app.api.inject({ method: 'GET', url: `/v1/leads/${id}`, headers: alice.headers })).statusCode, 200)
+  t.equal((await app.api.inject({ method: 'GET', url: `/v1/leads/${id}`, headers: bob.headers })).statusCode, 404)
+  t.equal((await app.api.inject({ method: 'PATCH', url: `/v1/leads/${id}`, headers: bob.headers, payload: { optedOut: true } })).statusCode, 404)
+  const patched = await app.api.inject({ method: 'PATCH', url: `/v1/leads/${id}`, headers: alice.headers, payload: { tags: ['x'], optedOut: true } })
+  t.match(patched.json(), { tags: ['x'], optedOut: true })
+  t.equal((await app.api.inject({ method: 'PATCH', url: `/v1/leads/${id}`, headers: alice.headers, payload: {} })).statusCode, 400)
+})
+
+t.test('bulk import honours Idempotency-Key', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const payload = { leads: [{ externalId: 'i-1', firstName: 'I' }] }
+  const h = { ...headers, 'idempotency-key': 'import-1' }
+  const [a, b] = await Promise.all([
+    app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: h, payload }),
+    app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: h, payload })
+  ])
+  const statuses = [a.statusCode, b.statusCode].sort()
+  t.ok(statuses[0] === 200 && (statuses[1] === 200 || statuses[1] === 409), `concurrent copies: ${statuses.join(',')}`)
+  const replay = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: h, payload })
+  t.equal(replay.statusCode, 200)
+  t.same(replay.json(), { created: 1, updated: 0 }, 'the first response, not a second import')
+  t.equal(replay.headers['idempotent-replayed'], 'true')
+  const other = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: h, payload: { leads: [{ externalId: 'i-2', firstName: 'J' }] } })
+  t.equal(other.statusCode, 422)
+})
