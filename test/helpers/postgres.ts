@@ -1,10 +1,12 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import pg from 'pg'
 
 // Tests use the machine's PostgreSQL (or TEST_DATABASE_URL): a migrated template database is
 // made once per run (test/setup/create-template.ts) and each test file clones its own copy.
 export const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-export const TEMPLATE_DATABASE = process.env.TEST_TEMPLATE_DATABASE ?? 'campaign_service_template'
+// One template per checkout, so test runs in two clones on one machine never drop each other's.
+export const TEMPLATE_DATABASE = process.env.TEST_TEMPLATE_DATABASE ??
+  `cs_template_${createHash('sha256').update(process.cwd()).digest('hex').slice(0, 10)}`
 
 export function databaseUrl (name: string): string {
   const url = new URL(SERVER_URL)
