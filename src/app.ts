@@ -10,6 +10,7 @@ import healthRoutes from './health/routes.js'
 import { installErrorHandlers } from './http/error-handler.js'
 import { validatorCompiler } from './http/validation.js'
 import leadRoutes from './leads/routes.js'
+import campaignRoutes from './campaigns/routes.js'
 import metricsRoutes from './operations/metrics-routes.js'
 import contextPlugin from './plugins/context.js'
 import httpMetrics from './plugins/http-metrics.js'
@@ -32,7 +33,6 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
       const given = request.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
-    requestIdLogLabel: 'requestId',
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle'
@@ -61,6 +61,7 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
   await api.register(async v1 => {
     v1.addHook('onRequest', authenticateClient)
     await v1.register(leadRoutes)
+    await v1.register(campaignRoutes)
   }, { prefix: '/v1' })
 
   // One document for the whole service: the public routes plus the internal ones (tagged).

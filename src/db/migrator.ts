@@ -21,7 +21,9 @@ export async function migrateToLatest (db: Database, connectionString: string): 
     db,
     provider: new FileMigrationProvider({ fs, path, migrationFolder }),
     migrationTableName: 'schema_migrations',
-    migrationLockTableName: 'schema_migrations_lock'
+    migrationLockTableName: 'schema_migrations_lock',
+    // Feature branches add migrations in parallel; a lower number merged later must still run.
+    allowUnorderedMigrations: true
   })
   const result: MigrationResultSet = await migrator.migrateToLatest()
   if (result.error !== undefined) {
