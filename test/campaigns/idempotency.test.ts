@@ -1,0 +1,76 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { postCampaign } from '../helpers/campaigns.js'
+import { seedLeads } from '../helpers/seed.js'
+
+const count = async (app: Awaited<ReturnType<typeof buildTestApp>>, table: 'campaigns' | 'enrollments'): Promise<number> =>
+  (await app.ctx.pool.query(`select count(*)::int as n from ${table}`)).rows[0].n
+
+t.test('a retry with the same Idempotency-Key returns the first response and does nothing twice', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  await seedLeads(app, headers, [{ externalId: 'a', tags: ['x'] }, { externalId: 'b', tags: ['x'] }])
+  const body = { name: 'Once', targeting: { tags: ['x'] }, maxLeadsToEnroll: 1 }
+  const first = await postCampaign(app, headers, body, { 'idempotency-key': 'k-1' })
+  t.equal(first.statusCode, 201)
+  // A lead arriving between the two calls must not change the replay.
+  await seedLeads(app, headers, [{ externalId: 'c', tags: ['x'], icpScore: 100 }])
+  const retry = await postCampaign(app, headers, body, { 'idempotency-key': 'k-1' })
+  t.equal(retry.statusCode, 201)
+  t.same(retry.json(), first.json(), 'the stored first response, byte for byte')
+  t.equal(retry.headers['idempotent-replayed'], 'true')
+  t.equal(await count(app, 'campaigns'), 1)
+  t.equal(await count(app, 'enrollments'), 1)
+
+  const reordered = await postCampaign(app, headers, { maxLeadsToEnroll: 1, targeting: { tags: ['x'] }, name: 'Once' }, { 'idempotency-key': 'k-1' })
+  t.equal(reordered.json().id, first.json().id, 'key order in the body does not matter')
+
+  const other = await postCampaign(app, headers, { ...body, name: 'Different' }, { 'idempotency-key': 'k-1' })
+  t.equal(other.statusCode, 422, 'same key, other body')
+  t.match(other.headers['content-type'], /application\/problem\+json/)
+  t.equal(await count(app, 'campaigns'), 1)
+
+  // Keys belong to a client: another client's identical key is a new request.
+  const stranger = await app.createClient()
+  const theirs = await postCampaign(app, stranger.headers, body, { 'idempotency-key': 'k-1' })
+  t.equal(theirs.statusCode, 201)
+  t.not(theirs.json().id, first.json().id)
+
+  const fresh = await postCampaign(app, headers, body, { 'idempotency-key': 'k-2' })
+  t.not(fresh.json().id, first.json().id, 'a new key is a new campaign')
+  const without = await postCampaign(app, headers, body)
+  t.not(without.json().id, fresh.json().id, 'no key: no deduplication')
+  t.equal(await count(app, 'campaigns'), 4)
+})
+
+t.test('a failed first attempt releases its key', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const bad = await postCampaign(app, headers, { targeting: { icpScore: { min: 9, max: 1 } } }, { 'idempotency-key': 'k' })
+  t.equal(bad.statusCode, 400)
+  const good = await postCampaign(app, headers, { targeting: { icpScore: { min: 9, max: 1 } } }, { 'idempotency-key': 'k' })
+  t.equal(good.statusCode, 400, 'the same (bad) body is not replayed from a stored error')
+  const ok = await postCampaign(app, headers, { targeting: { icpScore: { min: 1, max: 9 } } }, { 'idempotency-key': 'k' })
+  t.equal(ok.statusCode, 201, 'after a failure the key is free for a corrected body')
+})
+
+for (const instances of [1, 2]) {
+  t.test(`copies arriving together create exactly one campaign (${instances} instance(s))`, async t => {
+    const app = await buildTestApp(t, { env: { ENROLLMENT_CHUNK_SIZE: '5' } })
+    const second = instances === 2 ? await buildTestApp(t, { databaseUrl: app.databaseUrl, env: { ENROLLMENT_CHUNK_SIZE: '5' } }) : app
+    const { headers } = await app.createClient()
+    await seedLeads(app, headers, Array.from({ length: 40 }, (_, i) => ({ externalId: `l${i}`, tags: ['x'] })))
+    const body = { name: 'Burst', targeting: { tags: ['x'] } }
+    const responses = await Promise.all(Array.from({ length: 6 }, async (_, i) =>
+      await postCampaign(i % 2 === 0 ? app : second, headers, body, { 'idempotency-key': 'burst' })))
+    const created = responses.filter(r => r.statusCode === 201)
+    t.ok(created.length >= 1, 'at least one answer carries the campaign')
+    t.same(new Set(created.map(r => r.json().id)).size, 1, 'every 201 names the same campaign')
+    t.ok(responses.every(r => r.statusCode === 201 || r.statusCode === 409), `only 201 or 409: ${responses.map(r => r.statusCode).join(',')}`)
+    t.equal(await count(app, 'campaigns'), 1, 'exactly one campaign exists')
+    t.equal(await count(app, 'enrollments'), 40)
+    const after = await postCampaign(second, headers, body, { 'idempotency-key': 'burst' })
+    t.equal(after.statusCode, 201)
+    t.equal(after.json().id, created[0]?.json().id, 'once done, every copy is the replay')
+  })
+}
