@@ -3,6 +3,7 @@ import sensible from '@fastify/sensible'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import activationRoutes from './activation/routes.js'
 import adminRoutes from './admin/routes.js'
 import { authenticateClient } from './auth/hooks.js'
 import type { AppContext } from './context.js'
@@ -50,6 +51,7 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
   await internal.register(httpMetrics, { listener: 'internal' })
   await internal.register(swagger)
   await internal.register(metricsRoutes)
+  await internal.register(activationRoutes)
 
   const api = baseApp(ctx, 'public')
   await api.register(sensible)
