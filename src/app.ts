@@ -44,6 +44,11 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
   return app
 }
 
+/** One OpenAPI document for the whole service: the public routes plus the internal ones (tagged). */
+export function serviceDocument (apps: Apps): Record<string, unknown> {
+  return mergeOpenApi(apps.api.swagger(), apps.internal.swagger())
+}
+
 /** Builds both listeners on one shared context. Nothing listens until the caller says so. */
 export async function buildApps (ctx: AppContext): Promise<Apps> {
   const internal = baseApp(ctx, 'internal')
@@ -66,8 +71,7 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
     await v1.register(campaignRoutes)
   }, { prefix: '/v1' })
 
-  // One document for the whole service: the public routes plus the internal ones (tagged).
-  const document = () => mergeOpenApi(api.swagger(), internal.swagger())
+  const document = () => serviceDocument({ api, internal })
   api.get('/openapi.json', { schema: { hide: true } }, async () => document())
   await api.register(swaggerUi, { routePrefix: '/docs', transformSpecification: () => document() })
 
