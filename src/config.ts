@@ -77,7 +77,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[key]
     if (value !== undefined && value !== '') raw[key] = value
   }
-  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw))
+  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw })) // Convert may mutate its input
   if (!Value.Check(EnvSchema, converted)) {
     const first = Value.Errors(EnvSchema, converted)[0]
     const key = first?.instancePath.split('/')[1] ?? 'environment'
