@@ -3,6 +3,7 @@ import sensible from '@fastify/sensible'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import activationRoutes from './activation/routes.js'
 import adminRoutes from './admin/routes.js'
 import { authenticateClient } from './auth/hooks.js'
 import type { AppContext } from './context.js'
@@ -44,6 +45,11 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
   return app
 }
 
+/** One OpenAPI document for the whole service: the public routes plus the internal ones (tagged). */
+export function serviceDocument (apps: Apps): Record<string, unknown> {
+  return mergeOpenApi(apps.api.swagger(), apps.internal.swagger())
+}
+
 /** Builds both listeners on one shared context. Nothing listens until the caller says so. */
 export async function buildApps (ctx: AppContext): Promise<Apps> {
   const internal = baseApp(ctx, 'internal')
@@ -51,6 +57,7 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
   await internal.register(httpMetrics, { listener: 'internal' })
   await internal.register(swagger)
   await internal.register(metricsRoutes)
+  await internal.register(activationRoutes)
 
   const api = baseApp(ctx, 'public')
   await api.register(sensible)
@@ -66,8 +73,7 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
     await v1.register(messageRoutes)
   }, { prefix: '/v1' })
 
-  // One document for the whole service: the public routes plus the internal ones (tagged).
-  const document = () => mergeOpenApi(api.swagger(), internal.swagger())
+  const document = () => serviceDocument({ api, internal })
   api.get('/openapi.json', { schema: { hide: true } }, async () => document())
   await api.register(swaggerUi, { routePrefix: '/docs', transformSpecification: () => document() })
 

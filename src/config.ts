@@ -20,6 +20,7 @@ export const EnvSchema = Type.Object({
   ENROLLMENT_CHUNK_SIZE: Type.Integer({ default: 25000, minimum: 1, maximum: 1000000 }),
   ENROLLMENT_TIME_BUDGET_MS: Type.Integer({ default: 20000, minimum: 1 }),
   ACTIVATION_BATCH_SIZE: Type.Integer({ default: 25, minimum: 1, maximum: 1000 }),
+  ACTIVATION_TICK_BUDGET_MS: Type.Integer({ default: 45000, minimum: 1, description: 'wall-clock budget of one activation call; what is left is reported as remaining' }),
   AZURE_OPENAI_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
   AZURE_OPENAI_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   AZURE_OPENAI_API_VERSION: Type.String({ default: '2024-10-21', minLength: 1 }),
