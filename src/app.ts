@@ -11,6 +11,7 @@ import healthRoutes from './health/routes.js'
 import { installErrorHandlers } from './http/error-handler.js'
 import { validatorCompiler } from './http/validation.js'
 import leadRoutes from './leads/routes.js'
+import messageRoutes from './messages/routes.js'
 import campaignRoutes from './campaigns/routes.js'
 import metricsRoutes from './operations/metrics-routes.js'
 import contextPlugin from './plugins/context.js'
@@ -69,6 +70,7 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
     v1.addHook('onRequest', authenticateClient)
     await v1.register(leadRoutes)
     await v1.register(campaignRoutes)
+    await v1.register(messageRoutes)
   }, { prefix: '/v1' })
 
   const document = () => serviceDocument({ api, internal })
