@@ -40,6 +40,14 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
+  // An empty body sent as application/json (common for POST .../enroll and .../cancel) is no body,
+  // not malformed JSON; anything else goes through Fastify's parser (prototype-poisoning safe).
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) { done(null, undefined); return }
+    parseJson(request, body as string, done)
+  })
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
   installErrorHandlers(app)
   return app

@@ -34,6 +34,16 @@ t.test('errors are problem+json without internals; bad input is never a 500', as
   t.same(unknownField.json().errors, [{ path: 'surprise', message: 'is not a known field' }])
 })
 
+t.test('an empty application/json body on a body-less POST is accepted', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const created = await app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'c', messages: [{ body: 'hi', delayMinutes: 0 }] } })
+  const response = await app.api.inject({ method: 'POST', url: `/v1/campaigns/${created.json().id}/enroll`, headers: { ...headers, 'content-type': 'application/json' }, payload: '' })
+  t.equal(response.statusCode, 200, response.body)
+  const proto = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: { ...headers, 'content-type': 'application/json' }, payload: '{"__proto__":{"x":1},"leads":[]}' })
+  t.equal(proto.statusCode, 400, 'prototype poisoning is refused')
+})
+
 t.test('requests carry an id; a given x-request-id is echoed', async t => {
   const app = await buildTestApp(t)
   const generated = await app.api.inject({ method: 'GET', url: '/healthz' })
