@@ -13,6 +13,8 @@ import { validatorCompiler } from './http/validation.js'
 import leadRoutes from './leads/routes.js'
 import messageRoutes from './messages/routes.js'
 import campaignRoutes from './campaigns/routes.js'
+import syncRoutes from './airtable/routes.js'
+import jobs from './plugins/jobs.js'
 import metricsRoutes from './operations/metrics-routes.js'
 import contextPlugin from './plugins/context.js'
 import httpMetrics from './plugins/http-metrics.js'
@@ -79,7 +81,9 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
     await v1.register(leadRoutes)
     await v1.register(campaignRoutes)
     await v1.register(messageRoutes)
+    await v1.register(syncRoutes)
   }, { prefix: '/v1' })
+  await api.register(jobs)
 
   const document = () => serviceDocument({ api, internal })
   api.get('/openapi.json', { schema: { hide: true } }, async () => document())

@@ -41,7 +41,8 @@ export const EnvSchema = Type.Object({
   AIRTABLE_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 100 }),
   AIRTABLE_MAX_ATTEMPTS: Type.Integer({ default: 10, minimum: 1 }),
   WORKER_ENABLED: Type.Boolean({ default: true, description: 'run the job worker inside the API process' }),
-  WORKER_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 50 })
+  WORKER_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 50 }),
+  WORKER_POLL_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 50, description: 'how often the worker looks for jobs whose retry time has come (new jobs arrive by LISTEN/NOTIFY)' })
 })
 export type Env = Static<typeof EnvSchema>
 

@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.js'
 import { warningFor } from '../campaigns/service.js'
 import type { EnrollmentWarning } from '../campaigns/schemas.js'
+import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import { completeDueEnrollments, completeFinishedCampaigns } from '../enrollment/completion.js'
 import { enrollCampaign } from '../enrollment/engine.js'
 import { withCampaignLock } from './campaign-lock.js'
@@ -44,7 +45,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   const started = Date.now()
   const deadline = started + config.ACTIVATION_TICK_BUDGET_MS
   const result: TickResult = { activated: [], expired: [], skipped: [], failed: [], remaining: 0, continued: [], completed: [], enrollmentsCompleted: 0 }
-  const enrollOptions = () => ({ chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: Math.max(1, Math.min(config.ENROLLMENT_TIME_BUDGET_MS, deadline - Date.now())) })
+  const enrollOptions = () => ({ config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: Math.max(1, Math.min(config.ENROLLMENT_TIME_BUDGET_MS, deadline - Date.now())) })
   const enroll = async (campaignId: string): Promise<Enrolled> => {
     const run = await enrollCampaign(db, campaignId, enrollOptions())
     const warning = warningFor(run)
@@ -78,7 +79,11 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
     if (handled.has(campaignId)) continue // activated (or failed) a moment ago: once per call is enough
     await attempt(campaignId, async () => { result.continued.push(await enroll(campaignId)) })
   }
-  result.enrollmentsCompleted = (await completeDueEnrollments(db)).length
+  result.enrollmentsCompleted = await db.transaction().execute(async tx => {
+    const completed = await completeDueEnrollments(tx)
+    await queueAirtableSyncForEnrollments(tx, config, completed)
+    return completed.length
+  })
   result.completed = await completeFinishedCampaigns(db)
   result.remaining = await countDueCampaigns(db, result.skipped)
 
