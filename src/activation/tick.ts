@@ -79,11 +79,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
     if (handled.has(campaignId)) continue // activated (or failed) a moment ago: once per call is enough
     await attempt(campaignId, async () => { result.continued.push(await enroll(campaignId)) })
   }
-  result.enrollmentsCompleted = await db.transaction().execute(async tx => {
-    const completed = await completeDueEnrollments(tx)
-    await queueAirtableSyncForEnrollments(tx, config, completed)
-    return completed.length
-  })
+  result.enrollmentsCompleted = await completeDueEnrollments(db, async (tx, completed) => await queueAirtableSyncForEnrollments(tx, config, completed))
   result.completed = await completeFinishedCampaigns(db)
   result.remaining = await countDueCampaigns(db, result.skipped)
 

@@ -65,3 +65,14 @@ export async function queueAirtableSync (tx: Tx, config: Config, enrollments: { 
     select distinct ${enrollments.campaignId}::uuid as campaign_id, lead_id
     from unnest(${enrollments.leadIds}::uuid[]) as lead_id`)
 }
+
+/**
+ * The enrollments a cancel stopped in this transaction, queued without leaving PostgreSQL:
+ * a campaign of a million leads never passes through the service's memory.
+ */
+export async function queueAirtableSyncForCancelledCampaign (tx: Tx, config: Config, campaignId: string): Promise<number> {
+  if (!config.airtableConfigured) return 0
+  return await queueBatches(tx, config, sql`
+    select campaign_id, lead_id from enrollments
+    where campaign_id = ${campaignId}::uuid and status = 'stopped' and ended_at = now()`)
+}

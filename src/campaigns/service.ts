@@ -1,4 +1,4 @@
-import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
+import { queueAirtableSyncForCancelledCampaign } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
@@ -84,7 +84,8 @@ export async function cancelCampaign ({ db, config }: CampaignServices, clientId
     if (row.status === 'cancelled') return toCampaign(row)
     if (row.status !== 'scheduled' && row.status !== 'active') throw conflict(`a ${row.status} campaign cannot be cancelled`, 'campaign-ended')
     const cancelled = await setCampaignStatus(tx, id, 'cancelled')
-    await queueAirtableSyncForEnrollments(tx, config, await stopEnrollmentsOfCampaign(tx, id))
+    await stopEnrollmentsOfCampaign(tx, id)
+    await queueAirtableSyncForCancelledCampaign(tx, config, id)
     return toCampaign(cancelled)
   })
 }

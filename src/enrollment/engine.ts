@@ -63,7 +63,6 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true }
   const capLeft = campaign.max_leads_to_enroll === null ? Infinity : campaign.max_leads_to_enroll - campaign.leads_enrolled
   if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false }
-  if (firstChunk) await queueAirtableSyncForEnrollments(tx, config, await completeDueEnrollments(tx, clientId))
   const take = Math.min(limit, capLeft)
   const after = cursor === undefined ? sql`true` : sql`(l.enroll_rank, l.created_at, l.id) > (${cursor.rank}, ${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`
   const { rows } = await sql<{ enrolled: number, lead_ids: string[] | null, rank: number | null, created_at: string | null, id: string | null }>`
@@ -109,6 +108,8 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
   let cursor: Cursor | undefined
   let result: ChunkResult
   let stoppedBy: StopReason | undefined
+  // Free the client's leads whose enrollment has run its course, so they count as eligible now.
+  await completeDueEnrollments(db, async (tx, completed) => await queueAirtableSyncForEnrollments(tx, options.config, completed), campaign.client_id)
   for (let first = true; ; first = false) {
     result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, first, options.config))
     enrolled += result.enrolled
