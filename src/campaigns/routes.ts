@@ -47,7 +47,7 @@ const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/campaigns/:id/cancel', {
     schema: { tags, security, summary: 'Cancel: a scheduled campaign never activates, an active one stops its enrollments', params: IdParams, response: { 200: Campaign, ...problemResponses(400, 401, 404, 409) } }
-  }, async request => await cancelCampaign(app.ctx.db, request.clientId, request.params.id))
+  }, async request => await cancelCampaign(app.ctx, request.clientId, request.params.id))
 
   app.get('/campaigns/:id/enrollments', {
     schema: { tags, security, summary: "List a campaign's enrollments", params: IdParams, querystring: ListQuery, response: { 200: listOf(Enrollment), ...problemResponses(400, 401, 404) } }

@@ -1,3 +1,4 @@
+import { queueAirtableSyncForCancelledCampaign } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
@@ -15,8 +16,8 @@ export interface CampaignServices {
   config: Config
 }
 
-export function enrollOptions (config: Config): { chunkSize: number, budgetMs: number } {
-  return { chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: config.ENROLLMENT_TIME_BUDGET_MS }
+export function enrollOptions (config: Config): { config: Config, chunkSize: number, budgetMs: number } {
+  return { config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: config.ENROLLMENT_TIME_BUDGET_MS }
 }
 
 /** The contract's warning, present only when eligible leads were left behind. */
@@ -75,7 +76,7 @@ export async function patchCampaign (db: Database, clientId: string, id: string,
 }
 
 /** Scheduled: never activates. Active: its active enrollments stop at once. */
-export async function cancelCampaign (db: Database, clientId: string, id: string): Promise<Campaign> {
+export async function cancelCampaign ({ db, config }: CampaignServices, clientId: string, id: string): Promise<Campaign> {
   return await db.transaction().execute(async tx => {
     await lockClient(tx, clientId)
     const row = await findCampaign(tx, clientId, id, { forUpdate: true })
@@ -84,6 +85,7 @@ export async function cancelCampaign (db: Database, clientId: string, id: string
     if (row.status !== 'scheduled' && row.status !== 'active') throw conflict(`a ${row.status} campaign cannot be cancelled`, 'campaign-ended')
     const cancelled = await setCampaignStatus(tx, id, 'cancelled')
     await stopEnrollmentsOfCampaign(tx, id)
+    await queueAirtableSyncForCancelledCampaign(tx, config, id)
     return toCampaign(cancelled)
   })
 }

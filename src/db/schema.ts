@@ -83,6 +83,16 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp
 }
 
+export interface AirtableSyncFailuresTable {
+  id: Generated<string>
+  client_id: string
+  campaign_id: string
+  lead_ids: string[]
+  attempts: number
+  last_error: string
+  failed_at: Timestamp
+}
+
 export interface DB {
   clients: ClientsTable
   api_keys: ApiKeysTable
@@ -90,4 +100,5 @@ export interface DB {
   campaigns: CampaignsTable
   enrollments: EnrollmentsTable
   idempotency_keys: IdempotencyKeysTable
+  airtable_sync_failures: AirtableSyncFailuresTable
 }

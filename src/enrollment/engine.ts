@@ -1,4 +1,6 @@
 import { sql } from 'kysely'
+import { queueAirtableSync, queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
+import type { Config } from '../config.js'
 import type { Database, Tx } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
 import type { Targeting } from '../campaigns/schemas.js'
@@ -20,6 +22,8 @@ export interface EnrollmentRun {
 }
 
 export interface EnrollOptions {
+  /** Each committed chunk queues the Airtable sync of its enrollments in its own transaction. */
+  config: Config
   chunkSize: number
   /** Wall-clock budget for the run; checked between chunks (a chunk always commits whole). */
   budgetMs: number
@@ -51,7 +55,7 @@ interface CampaignState {
  * leads in cap order, and the counter moved in the same transaction. The lock makes the cap
  * and the one-active-enrollment rule exact; the unique indexes stay as the last guard.
  */
-async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit: number, cursor: Cursor | undefined, firstChunk: boolean): Promise<ChunkResult> {
+async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit: number, cursor: Cursor | undefined, firstChunk: boolean, config: Config): Promise<ChunkResult> {
   await lockClient(tx, clientId)
   const campaign = await tx.selectFrom('campaigns')
     .select(['client_id', 'status', 'targeting', 'total_delay_minutes', 'max_leads_to_enroll', 'leads_enrolled'])
@@ -59,10 +63,9 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true }
   const capLeft = campaign.max_leads_to_enroll === null ? Infinity : campaign.max_leads_to_enroll - campaign.leads_enrolled
   if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false }
-  if (firstChunk) await completeDueEnrollments(tx, clientId)
   const take = Math.min(limit, capLeft)
   const after = cursor === undefined ? sql`true` : sql`(l.enroll_rank, l.created_at, l.id) > (${cursor.rank}, ${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`
-  const { rows } = await sql<{ enrolled: number, rank: number | null, created_at: string | null, id: string | null }>`
+  const { rows } = await sql<{ enrolled: number, lead_ids: string[] | null, rank: number | null, created_at: string | null, id: string | null }>`
     with picked as materialized (
       select l.id, l.enroll_rank, l.created_at from leads l
       where ${eligibleCondition(clientId, campaignId, campaign.targeting as Targeting)} and ${after}
@@ -71,15 +74,16 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
     ), inserted as (
       insert into enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at)
       select ${campaignId}, id, ${clientId}, now(), now() + make_interval(mins => ${campaign.total_delay_minutes}) from picked
-      returning 1
+      returning lead_id
     ), last as (
       select enroll_rank, created_at, id from picked order by enroll_rank desc, created_at desc, id desc limit 1
     )
-    select (select count(*) from inserted)::int as enrolled, last.enroll_rank as rank, last.created_at::text as created_at, last.id
+    select (select count(*) from inserted)::int as enrolled, (select array_agg(lead_id) from inserted) as lead_ids, last.enroll_rank as rank, last.created_at::text as created_at, last.id
     from (select 1) one left join last on true`.execute(tx)
   const row = rows[0]
   const enrolled = row?.enrolled ?? 0
   const leadsEnrolled = campaign.leads_enrolled + enrolled
+  if (row?.lead_ids != null) await queueAirtableSync(tx, config, { campaignId, leadIds: row.lead_ids })
   // pending stays true until a run ends cleanly, so a crash mid-run is continued by the tick.
   await tx.updateTable('campaigns').set({ leads_enrolled: leadsEnrolled, enrollment_pending: true, updated_at: new Date() }).where('id', '=', campaignId).execute()
   const next = row?.id != null && row.rank !== null && row.created_at !== null ? { rank: row.rank, createdAt: row.created_at, id: row.id } : undefined
@@ -104,8 +108,10 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
   let cursor: Cursor | undefined
   let result: ChunkResult
   let stoppedBy: StopReason | undefined
+  // Free the client's leads whose enrollment has run its course, so they count as eligible now.
+  await completeDueEnrollments(db, async (tx, completed) => await queueAirtableSyncForEnrollments(tx, options.config, completed), campaign.client_id)
   for (let first = true; ; first = false) {
-    result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, first))
+    result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, first, options.config))
     enrolled += result.enrolled
     cursor = result.cursor ?? cursor
     if (result.state === 'inactive' || result.exhausted) break

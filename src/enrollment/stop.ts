@@ -19,11 +19,13 @@ export async function stopEnrollmentsOfLeads (tx: Tx, clientId: string, leadIds:
   return rows
 }
 
-/** Stops every active enrollment of a campaign (cancel). */
-export async function stopEnrollmentsOfCampaign (tx: Tx, campaignId: string): Promise<StoppedEnrollment[]> {
-  const { rows } = await sql<StoppedEnrollment>`
+/**
+ * Stops every active enrollment of a campaign (cancel) and returns how many. The rows stay in
+ * the database: they are the ones of this campaign with ended_at = now() (the transaction time).
+ */
+export async function stopEnrollmentsOfCampaign (tx: Tx, campaignId: string): Promise<number> {
+  const result = await sql`
     update enrollments set status = 'stopped', ended_at = now()
-    where status = 'active' and campaign_id = ${campaignId}
-    returning campaign_id as "campaignId", lead_id as "leadId"`.execute(tx)
-  return rows
+    where status = 'active' and campaign_id = ${campaignId}`.execute(tx)
+  return Number(result.numAffectedRows ?? 0n)
 }

@@ -19,7 +19,7 @@ const leadRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async (request, reply) => {
     const result = await runIdempotent(app.ctx.db, {
       clientId: request.clientId, scope: 'POST /v1/leads/bulk', key: request.headers['idempotency-key'], body: request.body
-    }, async () => ({ status: 200, body: await importLeads(app.ctx.db, request.clientId, request.body.leads) }))
+    }, async () => ({ status: 200, body: await importLeads(app.ctx, request.clientId, request.body.leads) }))
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
     return await reply.code(result.status as 200).send(result.body as BulkLeadsResult)
   })
@@ -44,7 +44,7 @@ const leadRoutes: FastifyPluginAsyncTypebox = async app => {
       tags: ['leads'], security, summary: 'Update a lead; opting out stops its active enrollments at once',
       params: IdParams, body: LeadPatch, response: { 200: Lead, ...problemResponses(400, 401, 404) }
     }
-  }, async request => toLead(await patchLead(app.ctx.db, request.clientId, request.params.id, request.body)))
+  }, async request => toLead(await patchLead(app.ctx, request.clientId, request.params.id, request.body)))
 }
 
 export default leadRoutes

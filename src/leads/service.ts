@@ -1,3 +1,5 @@
+import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
+import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
 import { stopEnrollmentsOfLeads } from '../enrollment/stop.js'
@@ -16,24 +18,33 @@ function duplicateExternalIds (leads: LeadInput[]): FieldError[] {
   return errors
 }
 
-/** All-or-nothing import; opted-out leads leave their active enrollments in the same transaction. */
-export async function importLeads (db: Database, clientId: string, leads: LeadInput[]): Promise<BulkLeadsResult> {
+export interface LeadServices {
+  db: Database
+  config: Config
+}
+
+/**
+ * All-or-nothing import; opted-out leads leave their active enrollments in the same
+ * transaction, which also queues the Airtable update of those enrollments.
+ */
+export async function importLeads ({ db, config }: LeadServices, clientId: string, leads: LeadInput[]): Promise<BulkLeadsResult> {
   const duplicates = duplicateExternalIds(leads)
   if (duplicates.length > 0) throw badRequest('each externalId may appear once per request', duplicates)
   return await db.transaction().execute(async tx => {
     await lockClient(tx, clientId)
     const result = await upsertLeads(tx, clientId, leads)
-    await stopEnrollmentsOfLeads(tx, clientId, result.optedOutIds)
+    const stopped = await stopEnrollmentsOfLeads(tx, clientId, result.optedOutIds)
+    await queueAirtableSyncForEnrollments(tx, config, stopped)
     return { created: result.created, updated: result.updated }
   })
 }
 
-export async function patchLead (db: Database, clientId: string, id: string, patch: LeadPatch): Promise<LeadRow> {
+export async function patchLead ({ db, config }: LeadServices, clientId: string, id: string, patch: LeadPatch): Promise<LeadRow> {
   return await db.transaction().execute(async tx => {
     if (patch.optedOut === true) await lockClient(tx, clientId)
     const result = await updateLead(tx, clientId, id, patch)
     if (result === undefined) throw notFound('lead')
-    if (result.optedOutNow) await stopEnrollmentsOfLeads(tx, clientId, [id])
+    if (result.optedOutNow) await queueAirtableSyncForEnrollments(tx, config, await stopEnrollmentsOfLeads(tx, clientId, [id]))
     return result.row
   })
 }

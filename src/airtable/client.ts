@@ -1,0 +1,53 @@
+import Airtable from 'airtable'
+import type { Config } from '../config.js'
+
+export interface AirtableRecordUpdate {
+  id: string
+  fields: Record<string, string>
+}
+
+export interface AirtableWriter {
+  /** One PATCH of at most 10 records; throws AirtableWriteError. */
+  update: (records: AirtableRecordUpdate[]) => Promise<void>
+}
+
+/** A failed write, classified; `message` is safe to show the client (no URL, no key). */
+export class AirtableWriteError extends Error {
+  override name = 'AirtableWriteError'
+  constructor (message: string, readonly rateLimited: boolean) {
+    super(message)
+  }
+}
+
+function classify (error: unknown): AirtableWriteError {
+  const e = error as { statusCode?: unknown, error?: unknown, name?: unknown, type?: unknown }
+  if (e.statusCode === 429) return new AirtableWriteError('Airtable answered 429 (rate limited)', true)
+  if (typeof e.statusCode === 'number') return new AirtableWriteError(`Airtable answered ${e.statusCode}${typeof e.error === 'string' ? ` (${e.error})` : ''}`, false)
+  // airtable.js aborts the request on its requestTimeout; other errors are network failures.
+  if (e.name === 'AbortError' || e.type === 'aborted') return new AirtableWriteError('Airtable did not answer in time', false)
+  return new AirtableWriteError('could not reach Airtable', false)
+}
+
+/**
+ * The official SDK, told not to retry 429s itself (the job queue owns retries and the 30 s
+ * pause) and to give up on a request after AIRTABLE_TIMEOUT_MS.
+ */
+export function createAirtableWriter (config: Config): AirtableWriter {
+  if (config.AIRTABLE_API_KEY === undefined || config.AIRTABLE_BASE_ID === undefined) throw new Error('Airtable is not configured')
+  const table = new Airtable({
+    apiKey: config.AIRTABLE_API_KEY,
+    endpointUrl: config.AIRTABLE_ENDPOINT_URL,
+    noRetryIfRateLimited: true,
+    requestTimeout: config.AIRTABLE_TIMEOUT_MS
+  }).base(config.AIRTABLE_BASE_ID).table(config.AIRTABLE_TABLE)
+  return {
+    async update (records) {
+      try {
+        // typecast: Airtable converts the ISO date and creates missing single-select options.
+        await table.update(records, { typecast: true })
+      } catch (error) {
+        throw classify(error)
+      }
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { type Selectable, sql } from 'kysely'
+import type { Queryable, Tx } from '../db/database.js'
+import type { AirtableSyncFailuresTable, EnrollmentStatus } from '../db/schema.js'
+import type { SyncFailure } from './schemas.js'
+import { AIRTABLE_SYNC_TASK, type AirtableSyncPayload } from './sync-queue.js'
+
+export type SyncFailureRow = Selectable<AirtableSyncFailuresTable>
+
+export function toSyncFailure (row: SyncFailureRow): SyncFailure {
+  return {
+    id: row.id,
+    campaignId: row.campaign_id,
+    leadIds: row.lead_ids,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    failedAt: row.failed_at.toISOString()
+  }
+}
+
+export interface LeadSyncState {
+  leadId: string
+  recordId: string
+  campaignName: string
+  status: EnrollmentStatus
+  enrolledAt: Date
+}
+
+/**
+ * What Airtable should show for each lead now: its latest enrollment in any campaign (a lead
+ * has one Airtable record, and a later campaign supersedes an earlier one). Reading the current
+ * state, not the state when the job was queued, makes a replayed or late job write the same
+ * fields as a fresh one, whatever order jobs run in.
+ */
+export async function readLeadSyncState (db: Queryable, clientId: string, leadIds: string[]): Promise<LeadSyncState[]> {
+  const { rows } = await sql<LeadSyncState>`
+    select l.id as "leadId", l.airtable_record_id as "recordId", c.name as "campaignName", e.status, e.enrolled_at as "enrolledAt"
+    from leads l
+    cross join lateral (
+      select campaign_id, status, enrolled_at from enrollments
+      where lead_id = l.id order by enrolled_at desc, campaign_id desc limit 1
+    ) e
+    join campaigns c on c.id = e.campaign_id
+    where l.id = any(${leadIds}::uuid[]) and l.client_id = ${clientId} and l.airtable_record_id is not null
+    order by l.id`.execute(db)
+  return rows
+}
+
+/** A batch that used its last attempt is kept (never dropped) until retried or superseded. */
+export async function insertSyncFailure (db: Queryable, job: AirtableSyncPayload, attempts: number, lastError: string): Promise<void> {
+  await sql`
+    insert into airtable_sync_failures (client_id, campaign_id, lead_ids, attempts, last_error)
+    select c.client_id, c.id, ${job.leadIds}::uuid[], ${attempts}, ${lastError}
+    from campaigns c where c.id = ${job.campaignId}`.execute(db)
+}
+
+/** Failures whose every lead has just been written are settled. */
+export async function resolveSyncFailures (db: Queryable, clientId: string, syncedLeadIds: string[]): Promise<void> {
+  await sql`delete from airtable_sync_failures where client_id = ${clientId} and lead_ids <@ ${syncedLeadIds}::uuid[]`.execute(db)
+}
+
+export async function listSyncFailures (db: Queryable, clientId: string, options: { limit: number, cursor?: string, campaignId?: string }): Promise<SyncFailureRow[]> {
+  let query = db.selectFrom('airtable_sync_failures').selectAll().where('client_id', '=', clientId)
+  if (options.campaignId !== undefined) query = query.where('campaign_id', '=', options.campaignId)
+  if (options.cursor !== undefined) {
+    const cursor = options.cursor
+    query = query.where(({ eb, selectFrom, refTuple }) => eb(
+      refTuple('failed_at', 'id'), '>',
+      selectFrom('airtable_sync_failures as c').select(['c.failed_at', 'c.id']).where('c.id', '=', cursor).where('c.client_id', '=', clientId) as never
+    ))
+  }
+  return await query.orderBy('failed_at').orderBy('id').limit(options.limit + 1).execute()
+}
+
+/** Removes a failure to re-queue it; undefined when it is not this client's (or already taken). */
+export async function takeSyncFailure (tx: Tx, clientId: string, id: string): Promise<SyncFailureRow | undefined> {
+  return await tx.deleteFrom('airtable_sync_failures').where('client_id', '=', clientId).where('id', '=', id).returningAll().executeTakeFirst()
+}
+
+/**
+ * Moves a running job's next attempt to at least `ms` from now. graphile-worker then adds its
+ * own backoff on top when the task throws, so the retry can only come later, never sooner.
+ */
+export async function postponeJob (db: Queryable, jobId: string, ms: number): Promise<void> {
+  await sql`
+    update graphile_worker._private_jobs set run_at = greatest(run_at, now() + make_interval(secs => ${ms / 1000}))
+    where id = ${jobId}::bigint`.execute(db)
+}
+
+export interface QueueDepth { ready: number, delayed: number, running: number }
+
+/** Sync jobs still to do (permanently failed ones excluded): due now, waiting for a retry, running. */
+export async function countSyncJobs (db: Queryable): Promise<QueueDepth> {
+  const { rows } = await sql<QueueDepth>`
+    select
+      count(*) filter (where locked_at is null and run_at <= now())::int as ready,
+      count(*) filter (where locked_at is null and run_at > now())::int as delayed,
+      count(*) filter (where locked_at is not null)::int as running
+    from graphile_worker.jobs
+    where task_identifier = ${AIRTABLE_SYNC_TASK} and (locked_at is not null or attempts < max_attempts)`.execute(db)
+  return rows[0] ?? { ready: 0, delayed: 0, running: 0 }
+}
+
+export async function countSyncFailures (db: Queryable): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from airtable_sync_failures`.execute(db)
+  return rows[0]?.n ?? 0
+}

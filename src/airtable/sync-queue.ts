@@ -1,0 +1,78 @@
+import { type RawBuilder, sql } from 'kysely'
+import type { Config } from '../config.js'
+import type { Tx } from '../db/database.js'
+
+/** graphile-worker task identifier of the Airtable mirror job. */
+export const AIRTABLE_SYNC_TASK = 'airtable_sync'
+/** Airtable accepts at most 10 records per update request; one job is one request. */
+export const AIRTABLE_BATCH_SIZE = 10
+
+/** What a sync job carries; the job reads the current state of these leads when it runs. */
+export interface AirtableSyncPayload {
+  clientId: string
+  campaignId: string
+  leadIds: string[]
+}
+
+/**
+ * Queues the Airtable mirror of the given enrollments inside the caller's transaction, so a
+ * rollback leaves no job and a commit never loses one. One statement whatever the size: the
+ * leads that have an airtable_record_id are grouped per campaign into batches of at most 10
+ * and handed to graphile_worker.add_jobs in one call. Each batch has a job key (campaign +
+ * its leads), so queuing the same batch again coalesces with a job that has not started yet
+ * instead of adding a second one. Returns the number of jobs queued.
+ */
+async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>): Promise<number> {
+  const { rows } = await sql<{ queued: number }>`
+    with pairs as (${pairs}), numbered as (
+      select c.id as campaign_id, c.client_id, l.id as lead_id,
+        (row_number() over (partition by c.id order by l.id) - 1) / ${AIRTABLE_BATCH_SIZE} as batch
+      from pairs p
+      join campaigns c on c.id = p.campaign_id
+      join leads l on l.id = p.lead_id and l.client_id = c.client_id
+      where l.airtable_record_id is not null
+    ), batches as (
+      select campaign_id, client_id, array_agg(lead_id order by lead_id) as lead_ids
+      from numbered group by campaign_id, client_id, batch
+    ), specs as (
+      select array_agg(row(
+        ${AIRTABLE_SYNC_TASK}::text,
+        json_build_object('clientId', client_id, 'campaignId', campaign_id, 'leadIds', lead_ids),
+        null::text, null::timestamptz, ${config.AIRTABLE_MAX_ATTEMPTS}::smallint,
+        'airtable-sync:' || campaign_id || ':' || md5(array_to_string(lead_ids, ',')),
+        null::smallint, null::text[]
+      )::graphile_worker.job_spec) as specs
+      from batches
+    )
+    select count(job.id)::int as queued
+    from specs cross join lateral graphile_worker.add_jobs(specs.specs, job_key_preserve_run_at => true) as job
+    where specs.specs is not null`.execute(tx)
+  return rows[0]?.queued ?? 0
+}
+
+/** Several campaigns at once (opt-out stops enrollments in any campaign); one statement. */
+export async function queueAirtableSyncForEnrollments (tx: Tx, config: Config, enrollments: Array<{ campaignId: string, leadId: string }>): Promise<number> {
+  if (!config.airtableConfigured || enrollments.length === 0) return 0
+  return await queueBatches(tx, config, sql`
+    select distinct p.campaign_id, p.lead_id
+    from unnest(${enrollments.map(e => e.campaignId)}::uuid[], ${enrollments.map(e => e.leadId)}::uuid[]) as p (campaign_id, lead_id)`)
+}
+
+/** The interface the enrollment engine, cancel and completion call: one campaign's leads. */
+export async function queueAirtableSync (tx: Tx, config: Config, enrollments: { campaignId: string, leadIds: string[] }): Promise<number> {
+  if (!config.airtableConfigured || enrollments.leadIds.length === 0) return 0
+  return await queueBatches(tx, config, sql`
+    select distinct ${enrollments.campaignId}::uuid as campaign_id, lead_id
+    from unnest(${enrollments.leadIds}::uuid[]) as lead_id`)
+}
+
+/**
+ * The enrollments a cancel stopped in this transaction, queued without leaving PostgreSQL:
+ * a campaign of a million leads never passes through the service's memory.
+ */
+export async function queueAirtableSyncForCancelledCampaign (tx: Tx, config: Config, campaignId: string): Promise<number> {
+  if (!config.airtableConfigured) return 0
+  return await queueBatches(tx, config, sql`
+    select campaign_id, lead_id from enrollments
+    where campaign_id = ${campaignId}::uuid and status = 'stopped' and ended_at = now()`)
+}

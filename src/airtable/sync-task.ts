@@ -1,0 +1,87 @@
+import { setMaxListeners } from 'node:events'
+import type { JobHelpers, Task } from 'graphile-worker'
+import Type from 'typebox'
+import Value from 'typebox/value'
+import type { AppContext } from '../context.js'
+import { AirtableWriteError, createAirtableWriter, type AirtableRecordUpdate, type AirtableWriter } from './client.js'
+import { airtableMetrics } from './metrics.js'
+import { RATE_LIMIT_PAUSE_MS, createBaseRateLimiter, type BaseRateLimiter } from './rate-limiter.js'
+import { insertSyncFailure, postponeJob, readLeadSyncState, resolveSyncFailures, type LeadSyncState } from './repository.js'
+import { AIRTABLE_BATCH_SIZE, AIRTABLE_SYNC_TASK, type AirtableSyncPayload } from './sync-queue.js'
+
+// Payloads come from the database: checked at run time, not trusted by type.
+const Payload = Type.Object({
+  clientId: Type.String({ format: 'uuid' }),
+  campaignId: Type.String({ format: 'uuid' }),
+  leadIds: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: AIRTABLE_BATCH_SIZE })
+})
+
+type Deps = Pick<AppContext, 'db' | 'config' | 'metrics'> & { writer: AirtableWriter, limiter: BaseRateLimiter }
+
+function toRecords (config: AppContext['config'], states: LeadSyncState[]): AirtableRecordUpdate[] {
+  const seen = new Set<string>()
+  // Two leads pointing at one Airtable record would make Airtable refuse the whole batch.
+  return states.filter(s => !seen.has(s.recordId) && seen.add(s.recordId)).map(s => ({
+    id: s.recordId,
+    fields: {
+      [config.AIRTABLE_FIELD_CAMPAIGN]: s.campaignName,
+      [config.AIRTABLE_FIELD_STATUS]: s.status,
+      [config.AIRTABLE_FIELD_ENROLLED_AT]: s.enrolledAt.toISOString()
+    }
+  }))
+}
+
+/** Shutdown interrupted the wait for a slot before anything was sent: put the job back untouched. */
+async function requeue (job: AirtableSyncPayload, helpers: JobHelpers): Promise<void> {
+  await helpers.addJob(AIRTABLE_SYNC_TASK, job, {
+    jobKey: helpers.job.key ?? undefined, jobKeyMode: 'preserve_run_at', maxAttempts: helpers.job.max_attempts
+  })
+}
+
+export function createSyncTask (deps: Deps): Task {
+  const metrics = airtableMetrics(deps)
+  return async (payload, helpers) => {
+    if (!Value.Check(Payload, payload)) {
+      helpers.logger.error('airtable_sync job with an invalid payload was skipped')
+      return
+    }
+    const job: AirtableSyncPayload = payload
+    let written = 0
+    // Every job of the pool waits on this one signal; many waiting for a slot is expected.
+    setMaxListeners(0, helpers.abortSignal)
+    try {
+      await deps.limiter.acquire(helpers.abortSignal)
+      // Read after getting the slot, so a job that waited writes the state as of now.
+      const states = await readLeadSyncState(deps.db, job.clientId, job.leadIds)
+      if (states.length === 0) return
+      const records = toRecords(deps.config, states)
+      await deps.writer.update(records)
+      written = records.length
+      await resolveSyncFailures(deps.db, job.clientId, states.map(s => s.leadId))
+    } catch (error) {
+      if (helpers.abortSignal.aborted && !(error instanceof AirtableWriteError)) return await requeue(job, helpers)
+      if (!(error instanceof AirtableWriteError)) throw error // database trouble: plain graphile-worker retry
+      if (error.rateLimited) await deps.limiter.pause(RATE_LIMIT_PAUSE_MS)
+      if (helpers.job.attempts >= helpers.job.max_attempts) {
+        await insertSyncFailure(deps.db, job, helpers.job.attempts, error.message)
+        metrics.batchesFailed.inc()
+        helpers.logger.warn(`Airtable sync batch kept as failed after ${helpers.job.attempts} attempts: ${error.message}`)
+        return
+      }
+      // Airtable refuses every request for 30 s after a 429; the next attempt comes after that.
+      if (error.rateLimited) await postponeJob(deps.db, helpers.job.id, RATE_LIMIT_PAUSE_MS)
+      metrics.retries.inc({ reason: error.rateLimited ? 'rate_limited' : 'error' })
+      throw error // graphile-worker retries with exponential backoff (e^attempts seconds)
+    }
+    metrics.batchesSynced.inc()
+    metrics.recordsSynced.inc(written)
+  }
+}
+
+/** The Airtable tasks for the worker, or undefined when Airtable is not configured. */
+export async function createAirtableTasks (ctx: AppContext): Promise<{ tasks: Record<string, Task>, close: () => Promise<void> } | undefined> {
+  if (!ctx.config.airtableConfigured || ctx.config.AIRTABLE_BASE_ID === undefined) return undefined
+  const limiter = await createBaseRateLimiter({ redis: ctx.redis, baseId: ctx.config.AIRTABLE_BASE_ID, requestsPerSecond: ctx.config.AIRTABLE_REQUESTS_PER_SECOND })
+  const task = createSyncTask({ db: ctx.db, config: ctx.config, metrics: ctx.metrics, writer: createAirtableWriter(ctx.config), limiter })
+  return { tasks: { [AIRTABLE_SYNC_TASK]: task }, close: limiter.close }
+}

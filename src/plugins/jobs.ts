@@ -1,0 +1,14 @@
+import fp from 'fastify-plugin'
+import { airtableMetrics } from '../airtable/metrics.js'
+import { startWorker } from '../jobs/worker.js'
+
+/**
+ * Job metrics on every process, and the job worker inside this one when WORKER_ENABLED (the
+ * default; `npm run worker` runs it as its own process instead). Stopped by ctx.close().
+ */
+export default fp(async app => {
+  airtableMetrics(app.ctx)
+  if (!app.ctx.config.WORKER_ENABLED) return
+  const worker = await startWorker(app.ctx)
+  app.ctx.onClose(worker.stop)
+}, { name: 'jobs', dependencies: ['context'] })

@@ -1,0 +1,68 @@
+import { sql } from 'kysely'
+import t from 'tap'
+import { queueAirtableSync } from '../../src/airtable/sync-queue.js'
+import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs } from '../helpers/airtable.js'
+import { buildTestApp } from '../helpers/app.js'
+
+t.test('a batch that fails every attempt is kept, listed for its client, counted, and synced when retried', async t => {
+  const standIn = await airtableStandIn(t)
+  const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true', AIRTABLE_MAX_ATTEMPTS: '2' }) })
+  const alice = await app.createClient('Alice')
+  const bob = await app.createClient('Bob')
+  standIn.mode = '500'
+  const seeded = await seedEnrollments(app, alice.id, { leads: 12 })
+  const list = async (headers: Record<string, string>, query = '') => await app.api.inject({ method: 'GET', url: `/v1/sync/failures${query}`, headers })
+  await eventually(async () => (await list(alice.headers)).json().data.length === 2, 'both batches kept as failed')
+  t.equal(standIn.requests.length, 4, 'two attempts per batch')
+  t.same(await syncJobs(app), [], 'the queue holds nothing for them any more')
+
+  const failures = (await list(alice.headers)).json<{ data: Array<{ id: string, campaignId: string, leadIds: string[], attempts: number, lastError: string, failedAt: string }> }>().data
+  t.same(new Set(failures.flatMap(f => f.leadIds)), new Set(seeded.leadIds), 'no record dropped')
+  t.ok(failures.every(f => f.campaignId === seeded.campaignId && f.attempts === 2 && f.lastError === 'Airtable answered 500 (SERVER_ERROR)'))
+  t.equal(await metricValue(app, 'airtable_sync_batches_failed_total'), 2)
+  t.equal(await metricValue(app, 'airtable_sync_failures_kept'), 2)
+
+  t.same((await list(bob.headers)).json().data, [], 'another client sees none')
+  const [first, second] = failures
+  t.equal((await app.api.inject({ method: 'POST', url: `/v1/sync/failures/${first?.id}/retry`, headers: bob.headers })).statusCode, 404)
+
+  // Pagination, and the campaign filter.
+  const page1 = (await list(alice.headers, '?limit=1')).json()
+  t.equal(page1.data.length, 1)
+  const page2 = (await list(alice.headers, `?limit=1&cursor=${page1.nextCursor}`)).json()
+  t.same([page1.data[0].id, page2.data[0].id], [first?.id, second?.id])
+  t.equal(page2.nextCursor, null)
+  t.equal((await list(alice.headers, `?campaignId=${bob.id}`)).json().data.length, 0)
+  t.equal((await list(alice.headers, '?campaignId=nope')).statusCode, 400)
+
+  standIn.mode = 'ok'
+  const retried = await app.api.inject({ method: 'POST', url: `/v1/sync/failures/${first?.id}/retry`, headers: alice.headers })
+  t.equal(retried.statusCode, 202)
+  t.same(retried.json(), { id: first?.id, jobsQueued: 1 })
+  t.equal((await app.api.inject({ method: 'POST', url: `/v1/sync/failures/${first?.id}/retry`, headers: alice.headers })).statusCode, 404, 'taken once')
+  await standIn.waitFor(() => standIn.records.size === first?.leadIds.length, 30_000, 'the retried batch')
+  t.equal((await list(alice.headers)).json().data.length, 1, 'the other failure is still kept')
+
+  // A later sync that covers a kept batch's leads settles it too (e.g. after an opt-out).
+  await app.ctx.db.transaction().execute(async tx => await queueAirtableSync(tx, app.config, { campaignId: seeded.campaignId, leadIds: second?.leadIds ?? [] }))
+  await eventually(async () => (await list(alice.headers)).json().data.length === 0, 'the second failure settled')
+  t.equal(standIn.records.size, 12)
+  t.equal(await metricValue(app, 'airtable_sync_failures_kept'), 0)
+})
+
+t.test('retrying needs Airtable configured; listing does not', async t => {
+  const app = await buildTestApp(t)
+  const client = await app.createClient()
+  const seeded = await seedEnrollments(app, client.id, { leads: 1 })
+  const { rows: [failure] } = await sql<{ id: string }>`
+    insert into airtable_sync_failures (client_id, campaign_id, lead_ids, attempts, last_error)
+    values (${client.id}, ${seeded.campaignId}, ${seeded.leadIds}::uuid[], 10, 'Airtable answered 500') returning id`.execute(app.ctx.db)
+  const list = await app.api.inject({ method: 'GET', url: '/v1/sync/failures', headers: client.headers })
+  t.equal(list.json().data.length, 1)
+  const retry = await app.api.inject({ method: 'POST', url: `/v1/sync/failures/${failure?.id}/retry`, headers: client.headers })
+  t.equal(retry.statusCode, 503)
+  t.match(retry.headers['content-type'], /application\/problem\+json/)
+  t.equal((await app.api.inject({ method: 'GET', url: '/v1/sync/failures', headers: client.headers })).json().data.length, 1, 'kept')
+  t.equal((await app.api.inject({ method: 'GET', url: '/v1/sync/failures' })).statusCode, 401)
+  t.equal((await app.api.inject({ method: 'POST', url: '/v1/sync/failures/not-a-uuid/retry', headers: client.headers })).statusCode, 400)
+})

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { RATE_LIMIT_PAUSE_MS, createBaseRateLimiter } from '../../src/airtable/rate-limiter.js'
+import { AIRTABLE_KEY, airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs } from '../helpers/airtable.js'
+import { REDIS_URL, buildTestApp } from '../helpers/app.js'
+import { maxRequestsInWindow } from '../stand-ins/airtable.js'
+
+t.test('never more than 5 requests in any second to one base, however many jobs are ready', async t => {
+  const standIn = await airtableStandIn(t)
+  const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true', WORKER_CONCURRENCY: '10' }) })
+  const client = await app.createClient()
+  await seedEnrollments(app, client.id, { leads: 150 })
+  await standIn.waitFor(() => standIn.records.size === 150, 60_000, 'all records')
+  t.equal(standIn.requests.length, 15, 'ten workers had 15 requests ready at once')
+  t.ok(standIn.requests.every(r => r.recordIds.length <= 10))
+  const peak = maxRequestsInWindow(standIn.requests)
+  t.ok(peak <= 5, `at most 5 requests in any 1-second window (saw ${peak})`)
+  t.ok(standIn.requests.every(r => r.status === 200), 'no 429 needed')
+})
+
+t.test('two app instances share one rate for the base through Redis', async t => {
+  const standIn = await airtableStandIn(t, [AIRTABLE_KEY, 'pat-second-instance'])
+  const env = airtableEnv(standIn, { WORKER_ENABLED: 'true', WORKER_CONCURRENCY: '6' })
+  const first = await buildTestApp(t, { env })
+  const second = await buildTestApp(t, { databaseUrl: first.databaseUrl, env: { ...env, AIRTABLE_API_KEY: 'pat-second-instance' } })
+  const client = await first.createClient()
+  await seedEnrollments(first, client.id, { leads: 150 })
+  await standIn.waitFor(() => standIn.records.size === 150, 60_000, 'all records')
+  const byKey = new Set(standIn.requests.map(r => r.apiKey))
+  t.same(byKey, new Set([AIRTABLE_KEY, 'pat-second-instance']), 'both instances sent requests')
+  const peak = maxRequestsInWindow(standIn.requests)
+  t.ok(peak <= 5, `at most 5 requests in any 1-second window across both instances (saw ${peak})`)
+  await eventually(async () => (await syncJobs(second)).length === 0, 'queue drained')
+})
+
+t.test('a 429 pauses the base for 30 s and moves the job\'s next attempt at least 30 s later', async t => {
+  const standIn = await airtableStandIn(t)
+  const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true' }) })
+  const client = await app.createClient()
+  standIn.mode = '429'
+  await seedEnrollments(app, client.id, { leads: 5 })
+  await eventually(async () => (await syncJobs(app)).some(j => j.attempts === 1 && j.locked_at === null), 'the attempt to fail')
+  const [job] = await syncJobs(app)
+  const answeredAt = standIn.requests[0]?.at ?? Infinity
+  t.equal(standIn.requests.length, 1)
+  t.equal(job?.last_error, 'Airtable answered 429 (rate limited)')
+  t.ok((job?.run_at.getTime() ?? 0) - answeredAt >= RATE_LIMIT_PAUSE_MS, 'run_at is at least 30 s after the 429')
+  const redis = new Redis(REDIS_URL)
+  t.teardown(() => { redis.disconnect() })
+  t.ok(await redis.pttl(`airtable:pause:${app.config.AIRTABLE_BASE_ID ?? ''}`) > RATE_LIMIT_PAUSE_MS - 5000, 'every replica sees the base paused')
+  t.equal(await metricValue(app, 'airtable_sync_retries_total', '{reason="rate_limited"}'), 1)
+  t.equal(await metricValue(app, 'airtable_sync_queue_depth', '{state="delayed"}'), 1)
+})
+
+t.test('Redis unreachable: the in-process insurance still spaces requests', async t => {
+  const dead = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true })
+  dead.on('error', () => {})
+  const limiter = await createBaseRateLimiter({ redis: dead, baseId: `appDead${randomBytes(4).toString('hex')}`, requestsPerSecond: 5 })
+  t.teardown(limiter.close)
+  const grants: Array<{ at: number }> = []
+  await Promise.all(Array.from({ length: 8 }, async () => { await limiter.acquire(); grants.push({ at: Date.now() }) }))
+  t.equal(grants.length, 8, 'every caller got a slot')
+  t.ok(maxRequestsInWindow(grants as never) <= 5, 'at most 5 per second')
+})
