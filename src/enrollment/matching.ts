@@ -13,8 +13,12 @@ export function targetingCondition (clientId: string, targeting: Targeting): Raw
       : sql`l.tags && ${targeting.tags}::text[]`)
   }
   if (targeting.engagementLevels !== undefined) parts.push(sql`l.engagement_level = any(${targeting.engagementLevels}::text[])`)
-  if (targeting.icpScore?.min !== undefined) parts.push(sql`l.icp_score >= ${targeting.icpScore.min}`)
-  if (targeting.icpScore?.max !== undefined) parts.push(sql`l.icp_score <= ${targeting.icpScore.max}`)
+  const icp = targeting.icpScore
+  if (icp?.min !== undefined || icp?.max !== undefined) {
+    // As a range of enroll_rank (-icp_score; 1 for null, outside every range): an index range
+    // on leads_client_rank rather than a filter, and no bound ever lets a null icp through.
+    parts.push(sql`l.enroll_rank between ${-(icp.max ?? 100)} and ${-(icp.min ?? 0)}`)
+  }
   if (targeting.createdAfter !== undefined) parts.push(sql`l.created_at >= ${targeting.createdAfter}::timestamptz`)
   if (targeting.createdBefore !== undefined) parts.push(sql`l.created_at <= ${targeting.createdBefore}::timestamptz`)
   return sql<boolean>`(${sql.join(parts, sql` and `)})`
