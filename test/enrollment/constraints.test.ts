@@ -23,3 +23,29 @@ t.test('the database refuses what the rules forbid', async t => {
   await app.ctx.pool.query("update enrollments set status = 'completed' where campaign_id = $1", [x.id])
   await t.resolves(insert(y.id, 'a'), 'once the first enrollment is no longer active the lead may join another campaign')
 })
+
+// enrollments has no row-by-row foreign keys (see 0004): deletes cascade through statement triggers.
+t.test('deleting a lead, a campaign or a client removes their enrollments', async t => {
+  const app = await buildTestApp(t)
+  const one = await app.createClient()
+  const two = await app.createClient()
+  await seedLeads(app, one.headers, [{ externalId: 'a', tags: ['x'] }, { externalId: 'b', tags: ['x'] }, { externalId: 'c', tags: ['y'] }])
+  await seedLeads(app, two.headers, [{ externalId: 'a', tags: ['x'] }])
+  const ids = await leadIdsOf(app, one.id)
+  const x = await createCampaign(app, one.headers, { targeting: { tags: ['x'] } })
+  const y = await createCampaign(app, one.headers, { targeting: { tags: ['y'] } })
+  const theirs = await createCampaign(app, two.headers, { targeting: { tags: ['x'] } })
+  const count = async (where: string, params: unknown[] = []): Promise<number> =>
+    (await app.ctx.pool.query(`select count(*)::int as n from enrollments where ${where}`, params)).rows[0].n
+
+  await app.ctx.pool.query('delete from leads where id = $1', [ids.get('a')])
+  t.equal(await count('lead_id = $1', [ids.get('a')]), 0, 'a deleted lead leaves no enrollment')
+  t.equal(await count('campaign_id = $1', [x.id]), 1, 'the campaign keeps its other lead')
+  await app.ctx.pool.query('delete from campaigns where id = $1', [x.id])
+  t.equal(await count('campaign_id = $1', [x.id]), 0, 'a deleted campaign leaves no enrollment')
+  t.equal(await count('campaign_id = $1', [y.id]), 1)
+  await app.ctx.pool.query('delete from clients where id = $1', [one.id])
+  t.equal(await count('client_id = $1', [one.id]), 0, 'a deleted client leaves no enrollment')
+  t.equal(await count('campaign_id = $1', [theirs.id]), 1, "another client's enrollments stay")
+})
+
