@@ -5,6 +5,10 @@ export async function up (db: Kysely<any>): Promise<void> {
   // "does this campaign still have active enrollments?" (completion, cancel) without scanning
   // every enrollment the campaign ever made.
   await sql`create index enrollments_campaign_active on enrollments (campaign_id) where status = 'active'`.execute(db)
+  // "has this campaign an ended enrollment?" (matching.ts: only then is a lead's earlier
+  // enrollment in the campaign probed); also the stopped rows a cancel hands to Airtable.
+  // New rows are active, so enrolling never writes to it.
+  await sql`create index enrollments_campaign_ended on enrollments (campaign_id) where status <> 'active'`.execute(db)
 
   // Row-by-row foreign keys on enrollments cost more than the insert itself: each enrolled row
   // runs two RI queries, and the one on leads locks the lead row FOR KEY SHARE, writing to the
@@ -42,6 +46,7 @@ export async function down (db: Kysely<any>): Promise<void> {
     alter table enrollments
       add foreign key (campaign_id) references campaigns (id) on delete cascade,
       add foreign key (lead_id) references leads (id) on delete cascade;
+    drop index enrollments_campaign_ended;
     drop index enrollments_campaign_active;
   `.execute(db)
 }
