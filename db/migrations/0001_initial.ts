@@ -38,9 +38,9 @@ export async function up (db: Kysely<any>): Promise<void> {
       enroll_rank smallint generated always as (-coalesce(icp_score, -1)) stored,
       unique (client_id, external_id)
     );
-    -- Covers enrollment scans in cap order: opted_out and engagement_level ride along so a
-    -- targeting without tags reads no heap pages (index-only scan).
-    create index leads_client_rank on leads (client_id, enroll_rank, created_at, id) include (opted_out, engagement_level);
+    -- Covers enrollment scans in cap order: every column a targeting reads rides along (icp
+    -- bounds are enroll_rank ranges), so matching reads no heap pages (index-only scan).
+    create index leads_client_rank on leads (client_id, enroll_rank, created_at, id) include (opted_out, engagement_level, tags);
     create index leads_client_created on leads (client_id, created_at, id);
     create index leads_tags on leads using gin (tags);
 
