@@ -86,8 +86,15 @@ try {
     const body = response.json<{ id: string, leadsEnrolled: number, enrollment: { totalMatching: number, enrolled: number }, warning?: unknown }>()
     const check = await ctx.pool.query<{ n: number }>('select count(*)::int as n from enrollments where campaign_id = $1', [body.id])
 
+    const shape = async (table: string): Promise<string> => {
+      const { rows } = await ctx.pool.query<{ indexes: number, fks: number }>(`select
+        (select count(*)::int from pg_index where indrelid = $1::regclass) as indexes,
+        (select count(*)::int from pg_constraint where conrelid = $1::regclass and contype = 'f') as fks`, [table])
+      return `${rows[0]?.indexes} indexes, ${rows[0]?.fks} FKs`
+    }
     console.log(`\nleads: ${leadCount}, targeting: ${JSON.stringify(targeting)}, chunk size: ${config.ENROLLMENT_CHUNK_SIZE}`)
-    console.log(`bare INSERT ... SELECT (${bare.rowCount} rows, indexes: yes, FKs: ${args['bare-fks'] ? 'yes' : 'no'}): ${seconds(bareMs)}`)
+    console.log(`tables: enrollments ${await shape('enrollments')}; bare_enrollments ${await shape('bare_enrollments')}`)
+    console.log(`bare INSERT ... SELECT (${bare.rowCount} rows): ${seconds(bareMs)}`)
     console.log(`service POST /v1/campaigns (${body.enrollment.enrolled} enrolled of ${body.enrollment.totalMatching}): ${seconds(serviceMs)}`)
     console.log(`ratio service / bare: ${(serviceMs / bareMs).toFixed(2)}`)
     console.log(`peak RSS of this process (bench + service in one process) during the request: ${mb(peakRss)}; lifetime maxRSS: ${mb(process.resourceUsage().maxRSS * 1024)}`)

@@ -55,7 +55,7 @@ interface CampaignState {
  * leads in cap order, and the counter moved in the same transaction. The lock makes the cap
  * and the one-active-enrollment rule exact; the unique indexes stay as the last guard.
  */
-async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit: number, cursor: Cursor | undefined, firstChunk: boolean, config: Config): Promise<ChunkResult> {
+async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit: number, cursor: Cursor | undefined, config: Config): Promise<ChunkResult> {
   await lockClient(tx, clientId)
   // A LIMIT over a nested loop across a million leads is costed above jit_above_cost, and
   // compiling took 10-160 ms per chunk for a statement whose time goes to index probes.
@@ -114,8 +114,8 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
   let stoppedBy: StopReason | undefined
   // Free the client's leads whose enrollment has run its course, so they count as eligible now.
   await completeDueEnrollments(db, async (tx, completed) => await queueAirtableSyncForEnrollments(tx, options.config, completed), campaign.client_id)
-  for (let first = true; ; first = false) {
-    result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, first, options.config))
+  for (;;) {
+    result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, options.config))
     enrolled += result.enrolled
     cursor = result.cursor ?? cursor
     if (result.state === 'inactive' || result.exhausted) break
