@@ -20,6 +20,7 @@ export const EnvSchema = Type.Object({
   ENROLLMENT_CHUNK_SIZE: Type.Integer({ default: 25000, minimum: 1, maximum: 1000000 }),
   ENROLLMENT_TIME_BUDGET_MS: Type.Integer({ default: 20000, minimum: 1 }),
   ACTIVATION_BATCH_SIZE: Type.Integer({ default: 25, minimum: 1, maximum: 1000 }),
+  ACTIVATION_TICK_BUDGET_MS: Type.Integer({ default: 45000, minimum: 1, description: 'wall-clock budget of one activation call; what is left is reported as remaining' }),
   AZURE_OPENAI_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
   AZURE_OPENAI_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   AZURE_OPENAI_API_VERSION: Type.String({ default: '2024-10-21', minLength: 1 }),
@@ -28,6 +29,7 @@ export const EnvSchema = Type.Object({
   AZURE_OPENAI_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 100 }),
   GENERATE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
   GENERATE_DAILY_TOKEN_BUDGET: Type.Integer({ default: 0, minimum: 0, description: '0 = no budget' }),
+  RATE_LIMIT_KEY_PREFIX: Type.String({ default: 'campaign-service', minLength: 1, maxLength: 100, description: 'prefix of every rate-limit key in Redis (one per deployment sharing a Redis)' }),
   AIRTABLE_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   AIRTABLE_BASE_ID: Type.Optional(Type.String({ minLength: 1 })),
   AIRTABLE_TABLE: Type.String({ default: 'Leads', minLength: 1 }),
@@ -76,7 +78,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[key]
     if (value !== undefined && value !== '') raw[key] = value
   }
-  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw))
+  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw })) // Convert may mutate its input
   if (!Value.Check(EnvSchema, converted)) {
     const first = Value.Errors(EnvSchema, converted)[0]
     const key = first?.instancePath.split('/')[1] ?? 'environment'

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely'
 import { runMigrations as runWorkerMigrations } from 'graphile-worker'
+import pg from 'pg'
 import type { Database } from './database.js'
 
 // src/db or dist/src/db → db/migrations (the build compiles migrations alongside).
@@ -21,13 +22,31 @@ export async function migrateToLatest (db: Database, connectionString: string): 
     db,
     provider: new FileMigrationProvider({ fs, path, migrationFolder }),
     migrationTableName: 'schema_migrations',
-    migrationLockTableName: 'schema_migrations_lock'
+    migrationLockTableName: 'schema_migrations_lock',
+    // Feature branches add migrations in parallel; a lower number merged later must still run.
+    allowUnorderedMigrations: true
   })
   const result: MigrationResultSet = await migrator.migrateToLatest()
   if (result.error !== undefined) {
     const failed = result.results?.find(r => r.status === 'Error')?.migrationName ?? 'unknown'
     throw new Error(`migration ${failed} failed: ${result.error instanceof Error ? result.error.message : String(result.error)}`)
   }
-  await runWorkerMigrations({ connectionString })
+  // graphile-worker's own migrator races when replicas start together, so replicas take turns
+  // under a session advisory lock held on a second connection. The pool is ours and closed after.
+  const pool = new pg.Pool({ connectionString, max: 2 })
+  pool.on('error', () => {}) // an idle client dropping is not our failure; a query's error still throws
+  const lock = await pool.connect()
+  const key = "hashtextextended('campaign-service:worker-migrations', 0)"
+  try {
+    await lock.query(`select pg_advisory_lock(${key})`)
+    try {
+      await runWorkerMigrations({ pgPool: pool })
+    } finally {
+      await lock.query(`select pg_advisory_unlock(${key})`)
+    }
+  } finally {
+    lock.release()
+    await pool.end()
+  }
   return { applied: (result.results ?? []).filter(r => r.status === 'Success').map(r => r.migrationName) }
 }

@@ -65,3 +65,11 @@ export const conflict = (detail: string, type = 'conflict'): HttpProblem => new 
 export const unprocessable = (detail: string, type = 'unprocessable'): HttpProblem => new HttpProblem(422, 'Unprocessable Content', detail, { type })
 
 export const serviceUnavailable = (detail: string, type = 'not-configured'): HttpProblem => new HttpProblem(503, 'Service Unavailable', detail, { type })
+
+/** A 429; `retryAfterSeconds` becomes the Retry-After header. */
+export const tooManyRequests = (detail: string, retryAfterSeconds: number, options: { type?: string, extensions?: Record<string, unknown> } = {}): HttpProblem =>
+  new HttpProblem(429, 'Too Many Requests', detail, { type: options.type ?? 'rate-limited', headers: { 'retry-after': String(retryAfterSeconds) }, extensions: options.extensions })
+
+/** A 502: the upstream service failed; the detail says how, never with its internals. */
+export const badGateway = (detail: string, type = 'upstream-failed', extensions?: Record<string, unknown>): HttpProblem =>
+  new HttpProblem(502, 'Bad Gateway', detail, { type, extensions })

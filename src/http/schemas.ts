@@ -34,7 +34,22 @@ export const IdempotencyHeaders = Type.Object({
 
 /** Standard error responses for a route's schema, so the OpenAPI document lists them. */
 export const problemResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map(status => [status, Problem]))
+  Object.fromEntries(statuses.map(status => [status, {
+    description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem details',
+    content: { 'application/problem+json': { schema: Problem } }
+  }]))
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input: `errors` names each offending field',
+  401: 'Missing, unknown or revoked bearer token',
+  404: 'Not found (also: another client\'s resource)',
+  409: 'Conflict with the resource\'s state, or the same Idempotency-Key still running',
+  413: 'Body too large',
+  422: 'Idempotency-Key reused with a different body',
+  429: 'Rate limited: see Retry-After and RateLimit-* headers',
+  502: 'Upstream failed',
+  503: 'Not configured or not ready'
+}
 
 /** Builds the `{data, nextCursor}` page: callers fetch limit + 1 rows. */
 export function page<Row, Item> (rows: Row[], limit: number, map: (row: Row) => Item, cursorOf: (row: Row) => string): { data: Item[], nextCursor: string | null } {

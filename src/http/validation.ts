@@ -40,7 +40,7 @@ export function fieldErrors (errors: Array<Partial<ErrorObject>>, context: strin
       path = path ? `${path}/${params.additionalProperty}` : params.additionalProperty
       message = 'is not a known field'
     } else if (error.keyword === 'anyOf' || error.keyword === 'oneOf') {
-      message = 'has the wrong type or value'
+      message = unionMessage(errors.filter(e => e.instancePath === error.instancePath && e !== error))
     } else if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) {
       message = `must be one of ${params.allowedValues.map(v => JSON.stringify(v)).join(', ')}`
     }
@@ -51,4 +51,12 @@ export function fieldErrors (errors: Array<Partial<ErrorObject>>, context: strin
     result.push({ path, message })
   }
   return result
+}
+
+/** One message for a failed union: a branch's own rule (e.g. "must be >= 1"), else the types allowed. */
+function unionMessage (branches: Array<Partial<ErrorObject>>): string {
+  const specific = branches.find(e => e.keyword !== 'type' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf')
+  if (specific?.message !== undefined) return specific.message
+  const types = branches.filter(e => e.keyword === 'type').map(e => String((e.params as { type?: unknown } | undefined)?.type))
+  return types.length > 0 ? `must be ${types.join(' or ')}` : 'has the wrong type or value'
 }

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
-import { pino } from 'pino'
+import { pino, type DestinationStream } from 'pino'
 import { buildApps, type Apps } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createContext, type AppContext } from '../../src/context.js'
@@ -21,7 +22,7 @@ export interface TestApp extends Apps {
  * Builds the service (both listeners, not listening) on a fresh database, or on `databaseUrl`
  * to run a second instance against the same database. Closed when the test ends.
  */
-export async function buildTestApp (t: Test, options: { databaseUrl?: string, env?: Record<string, string | undefined> } = {}): Promise<TestApp> {
+export async function buildTestApp (t: Test, options: { databaseUrl?: string, env?: Record<string, string | undefined>, logTo?: DestinationStream } = {}): Promise<TestApp> {
   const databaseUrl = options.databaseUrl ?? await freshDatabase(t)
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
@@ -31,12 +32,16 @@ export async function buildTestApp (t: Test, options: { databaseUrl?: string, en
     LOG_LEVEL: 'silent',
     WORKER_ENABLED: 'false',
     DATABASE_POOL_SIZE: '8',
+    // Tests share the machine's Redis: every app gets its own keys unless told to share.
+    RATE_LIMIT_KEY_PREFIX: `test:${randomUUID()}`,
     ...options.env
   })
-  const ctx = createContext(config, pino({ level: config.LOG_LEVEL }), databaseUrl)
+  const logger = options.logTo !== undefined ? pino({ level: config.LOG_LEVEL }, options.logTo) : pino({ level: config.LOG_LEVEL })
+  const ctx = createContext(config, logger, databaseUrl)
   const apps = await buildApps(ctx)
   t.teardown(async () => {
     await Promise.all([apps.api.close(), apps.internal.close()])
+    await deleteKeys(ctx, config.RATE_LIMIT_KEY_PREFIX)
     await ctx.close()
   })
   const createClient = async (name = 'Test client') => {
@@ -46,4 +51,16 @@ export async function buildTestApp (t: Test, options: { databaseUrl?: string, en
     return { id: body.id, apiKey: body.apiKey, headers: { authorization: `Bearer ${body.apiKey}` } }
   }
   return { ...apps, ctx, config, databaseUrl, createClient }
+}
+
+/** Removes the app's Redis keys; best effort, bounded (a test may have killed or frozen its Redis). */
+async function deleteKeys (ctx: AppContext, prefix: string): Promise<void> {
+  const redis = ctx.redis
+  if (redis?.status !== 'ready') return
+  const removal = (async () => {
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 })) {
+      if ((keys as string[]).length > 0) await redis.del(...(keys as string[]))
+    }
+  })().catch(() => {}) // the keys expire on their own anyway
+  await Promise.race([removal, new Promise(resolve => setTimeout(resolve, 1000).unref())])
 }

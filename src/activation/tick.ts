@@ -1,0 +1,99 @@
+import type { AppContext } from '../context.js'
+import { warningFor } from '../campaigns/service.js'
+import type { EnrollmentWarning } from '../campaigns/schemas.js'
+import { completeDueEnrollments, completeFinishedCampaigns } from '../enrollment/completion.js'
+import { enrollCampaign } from '../enrollment/engine.js'
+import { withCampaignLock } from './campaign-lock.js'
+import type { ActivationMetrics } from './metrics.js'
+import { countDueCampaigns, findDueCampaigns, findPendingCampaigns, markActivated, markExpired } from './repository.js'
+
+export interface Enrolled {
+  campaignId: string
+  enrolled: number
+  totalMatching: number
+  warning?: EnrollmentWarning
+}
+
+export interface TickResult {
+  activated: Enrolled[]
+  expired: string[]
+  skipped: string[]
+  failed: Array<{ campaignId: string, error: string }>
+  remaining: number
+  /** Active campaigns whose time-budget stop was continued. */
+  continued: Enrolled[]
+  /** Campaigns moved to completed by this tick. */
+  completed: string[]
+  enrollmentsCompleted: number
+}
+
+/** A reason fit for a response: the database error code or constraint, never SQL or a stack. */
+function shortReason (error: unknown): string {
+  const pgError = error as { code?: string, constraint?: string }
+  if (typeof pgError.code === 'string') return `database error ${pgError.code}${pgError.constraint !== undefined ? ` (${pgError.constraint})` : ''}`
+  return 'unexpected error; see the service log'
+}
+
+/**
+ * One activation call: expire or activate due scheduled campaigns (each under its try-lock,
+ * through the same engine as POST /v1/campaigns), continue time-budget stops, then complete
+ * due enrollments and finished campaigns. Stops taking new campaigns when its budget is spent.
+ */
+export async function runActivationTick (ctx: AppContext, metrics: ActivationMetrics): Promise<TickResult> {
+  const { db, pool, config, logger } = ctx
+  const started = Date.now()
+  const deadline = started + config.ACTIVATION_TICK_BUDGET_MS
+  const result: TickResult = { activated: [], expired: [], skipped: [], failed: [], remaining: 0, continued: [], completed: [], enrollmentsCompleted: 0 }
+  const enrollOptions = () => ({ chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: Math.max(1, Math.min(config.ENROLLMENT_TIME_BUDGET_MS, deadline - Date.now())) })
+  const enroll = async (campaignId: string): Promise<Enrolled> => {
+    const run = await enrollCampaign(db, campaignId, enrollOptions())
+    const warning = warningFor(run)
+    return { campaignId, enrolled: run.enrolled, totalMatching: run.totalMatching, ...(warning !== undefined ? { warning } : {}) }
+  }
+  const attempt = async (campaignId: string, work: () => Promise<void>): Promise<void> => {
+    try {
+      if (await withCampaignLock(pool, campaignId, work) === 'skipped') result.skipped.push(campaignId)
+    } catch (error) {
+      logger.error({ err: error, campaignId }, 'campaign activation failed')
+      result.failed.push({ campaignId, error: shortReason(error) })
+    }
+  }
+
+  for (const due of await findDueCampaigns(db, config.ACTIVATION_BATCH_SIZE)) {
+    if (Date.now() >= deadline) break
+    await attempt(due.id, async () => {
+      if (due.expired) {
+        if (await markExpired(db, due.id)) result.expired.push(due.id)
+        else result.skipped.push(due.id)
+      } else if (await markActivated(db, due.id)) {
+        result.activated.push(await enroll(due.id))
+      } else {
+        result.skipped.push(due.id) // activated (or cancelled) by someone else meanwhile
+      }
+    })
+  }
+  const handled = new Set([...result.activated.map(a => a.campaignId), ...result.failed.map(f => f.campaignId)])
+  for (const campaignId of await findPendingCampaigns(db, config.ACTIVATION_BATCH_SIZE)) {
+    if (Date.now() >= deadline) break
+    if (handled.has(campaignId)) continue // activated (or failed) a moment ago: once per call is enough
+    await attempt(campaignId, async () => { result.continued.push(await enroll(campaignId)) })
+  }
+  result.enrollmentsCompleted = (await completeDueEnrollments(db)).length
+  result.completed = await completeFinishedCampaigns(db)
+  result.remaining = await countDueCampaigns(db, result.skipped)
+
+  metrics.campaigns.inc({ outcome: 'activated' }, result.activated.length)
+  metrics.campaigns.inc({ outcome: 'expired' }, result.expired.length)
+  metrics.campaigns.inc({ outcome: 'skipped' }, result.skipped.length)
+  metrics.campaigns.inc({ outcome: 'failed' }, result.failed.length)
+  metrics.campaigns.inc({ outcome: 'continued' }, result.continued.length)
+  metrics.campaigns.inc({ outcome: 'completed' }, result.completed.length)
+  metrics.enrollmentsCompleted.inc(result.enrollmentsCompleted)
+  metrics.tickDuration.observe((Date.now() - started) / 1000)
+  logger.info({
+    activated: result.activated.length, expired: result.expired.length, skipped: result.skipped.length, failed: result.failed.length,
+    continued: result.continued.length, completed: result.completed.length, enrollmentsCompleted: result.enrollmentsCompleted,
+    remaining: result.remaining, durationMs: Date.now() - started
+  }, 'activation tick')
+  return result
+}

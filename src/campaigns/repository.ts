@@ -1,0 +1,86 @@
+import { type Selectable, sql } from 'kysely'
+import type { Queryable } from '../db/database.js'
+import type { CampaignStatus, CampaignsTable } from '../db/schema.js'
+import type { Campaign, CampaignInput, CampaignPatch, Enrollment, Message, Targeting } from './schemas.js'
+import { totalDelayMinutes } from './rules.js'
+
+export type CampaignRow = Selectable<CampaignsTable>
+
+const iso = (date: Date | null): string | null => date === null ? null : date.toISOString()
+
+export function toCampaign (row: CampaignRow): Campaign {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    targeting: row.targeting as Targeting,
+    messages: row.messages as Message[],
+    startAt: iso(row.start_at),
+    maxLeadsToEnroll: row.max_leads_to_enroll,
+    leadsEnrolled: row.leads_enrolled,
+    enrollmentPending: row.enrollment_pending,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    activatedAt: iso(row.activated_at),
+    endedAt: iso(row.ended_at)
+  }
+}
+
+/** Inserts a campaign: `active` (pending enrollment) when it starts now, else `scheduled`. */
+export async function insertCampaign (db: Queryable, clientId: string, input: CampaignInput, startsNow: boolean): Promise<CampaignRow> {
+  return await db.insertInto('campaigns').values({
+    client_id: clientId,
+    name: input.name,
+    status: startsNow ? 'active' : 'scheduled',
+    targeting: JSON.stringify(input.targeting ?? {}),
+    messages: JSON.stringify(input.messages),
+    total_delay_minutes: totalDelayMinutes(input.messages),
+    start_at: input.startAt ?? null,
+    max_leads_to_enroll: input.maxLeadsToEnroll ?? null,
+    enrollment_pending: startsNow,
+    activated_at: startsNow ? sql<Date>`now()` : null
+  }).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findCampaign (db: Queryable, clientId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<CampaignRow | undefined> {
+  let query = db.selectFrom('campaigns').selectAll().where('client_id', '=', clientId).where('id', '=', id)
+  if (options.forUpdate === true) query = query.forUpdate()
+  return await query.executeTakeFirst()
+}
+
+export async function listCampaigns (db: Queryable, clientId: string, options: { limit: number, cursor?: string, status?: CampaignStatus }): Promise<CampaignRow[]> {
+  let query = db.selectFrom('campaigns').selectAll().where('client_id', '=', clientId)
+  if (options.status !== undefined) query = query.where('status', '=', options.status)
+  if (options.cursor !== undefined) {
+    const cursor = options.cursor
+    query = query.where(({ eb, selectFrom, refTuple }) => eb(
+      refTuple('created_at', 'id'), '>',
+      selectFrom('campaigns as c').select(['c.created_at', 'c.id']).where('c.id', '=', cursor).where('c.client_id', '=', clientId) as never
+    ))
+  }
+  return await query.orderBy('created_at').orderBy('id').limit(options.limit + 1).execute()
+}
+
+export async function updateScheduledCampaign (db: Queryable, id: string, patch: CampaignPatch): Promise<CampaignRow> {
+  return await db.updateTable('campaigns').set({
+    ...(patch.name !== undefined ? { name: patch.name } : {}),
+    ...(patch.targeting !== undefined ? { targeting: JSON.stringify(patch.targeting) } : {}),
+    ...(patch.messages !== undefined ? { messages: JSON.stringify(patch.messages), total_delay_minutes: totalDelayMinutes(patch.messages) } : {}),
+    ...(patch.startAt !== undefined ? { start_at: patch.startAt } : {}),
+    ...(patch.maxLeadsToEnroll !== undefined ? { max_leads_to_enroll: patch.maxLeadsToEnroll } : {}),
+    updated_at: new Date()
+  }).where('id', '=', id).where('status', '=', 'scheduled').returningAll().executeTakeFirstOrThrow()
+}
+
+export async function setCampaignStatus (db: Queryable, id: string, status: CampaignStatus): Promise<CampaignRow> {
+  return await db.updateTable('campaigns')
+    .set({ status, ended_at: sql<Date>`now()`, updated_at: new Date(), enrollment_pending: false })
+    .where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function listEnrollments (db: Queryable, campaignId: string, options: { limit: number, cursor?: string }): Promise<Enrollment[]> {
+  let query = db.selectFrom('enrollments').select(['lead_id', 'status', 'enrolled_at', 'completes_at']).where('campaign_id', '=', campaignId)
+  if (options.cursor !== undefined) query = query.where('lead_id', '>', options.cursor)
+  const rows = await query.orderBy('lead_id').limit(options.limit + 1).execute()
+  return rows.map(row => ({ leadId: row.lead_id, status: row.status, enrolledAt: row.enrolled_at.toISOString(), completesAt: row.completes_at.toISOString() }))
+}

@@ -1,0 +1,106 @@
+import type { Config } from '../config.js'
+import type { Database } from '../db/database.js'
+import { lockClient } from '../db/locks.js'
+import { enrollCampaign, type EnrollmentRun } from '../enrollment/engine.js'
+import { stopEnrollmentsOfCampaign } from '../enrollment/stop.js'
+import { conflict, notFound } from '../http/problem.js'
+import { toLead } from '../leads/repository.js'
+import { findCampaign, insertCampaign, setCampaignStatus, toCampaign, updateScheduledCampaign, type CampaignRow } from './repository.js'
+import { countAudience, sampleAudience } from './preview.js'
+import { assertCampaignRules } from './rules.js'
+import type { Campaign, CampaignInput, CampaignPatch, EnrollResult, EnrollmentWarning, Preview } from './schemas.js'
+
+export interface CampaignServices {
+  db: Database
+  config: Config
+}
+
+export function enrollOptions (config: Config): { chunkSize: number, budgetMs: number } {
+  return { chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: config.ENROLLMENT_TIME_BUDGET_MS }
+}
+
+/** The contract's warning, present only when eligible leads were left behind. */
+export function warningFor (run: EnrollmentRun): EnrollmentWarning | undefined {
+  if (run.stoppedBy === undefined) return undefined
+  const message = run.stoppedBy === 'enrollment_cap'
+    ? `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads: the campaign's maxLeadsToEnroll cap was reached, ${run.remaining} were not enrolled.`
+    : `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads before the enrollment time budget ran out; the remaining ${run.remaining} are enrolled by the next activation tick.`
+  return { totalMatching: run.totalMatching, enrolled: run.enrolled, remaining: run.remaining, reason: run.stoppedBy, message }
+}
+
+async function mustFind (db: Database, clientId: string, id: string): Promise<CampaignRow> {
+  const row = await findCampaign(db, clientId, id)
+  if (row === undefined) throw notFound('campaign')
+  return row
+}
+
+export type CreatedCampaign = Campaign & { enrollment?: { totalMatching: number, enrolled: number }, warning?: EnrollmentWarning }
+
+/** Creates a campaign; one that starts now is enrolled before this returns. */
+export async function createCampaign ({ db, config }: CampaignServices, clientId: string, input: CampaignInput): Promise<CreatedCampaign> {
+  assertCampaignRules(input)
+  const startsNow = input.startAt == null || Date.parse(input.startAt) <= Date.now()
+  const row = await insertCampaign(db, clientId, input, startsNow)
+  if (!startsNow) return toCampaign(row)
+  const run = await enrollCampaign(db, row.id, enrollOptions(config))
+  const warning = warningFor(run)
+  return {
+    ...toCampaign(await mustFind(db, clientId, row.id)),
+    enrollment: { totalMatching: run.totalMatching, enrolled: run.enrolled },
+    ...(warning !== undefined ? { warning } : {})
+  }
+}
+
+export async function previewCampaign (db: Database, clientId: string, input: CampaignInput): Promise<Preview> {
+  assertCampaignRules(input)
+  const targeting = input.targeting ?? {}
+  const [counts, sample] = await Promise.all([countAudience(db, clientId, targeting), sampleAudience(db, clientId, targeting, 10)])
+  const cap = input.maxLeadsToEnroll ?? Infinity
+  return {
+    totalMatching: counts.totalMatching,
+    wouldEnroll: Math.min(counts.totalMatching, cap),
+    excluded: { optedOut: counts.optedOut, activeElsewhere: counts.activeElsewhere },
+    sample: sample.map(toLead)
+  }
+}
+
+export async function patchCampaign (db: Database, clientId: string, id: string, patch: CampaignPatch): Promise<Campaign> {
+  assertCampaignRules(patch)
+  return await db.transaction().execute(async tx => {
+    const row = await findCampaign(tx, clientId, id, { forUpdate: true })
+    if (row === undefined) throw notFound('campaign')
+    if (row.status !== 'scheduled') throw conflict(`only a scheduled campaign can be changed; this one is ${row.status}`, 'campaign-not-scheduled')
+    return toCampaign(await updateScheduledCampaign(tx, id, patch))
+  })
+}
+
+/** Scheduled: never activates. Active: its active enrollments stop at once. */
+export async function cancelCampaign (db: Database, clientId: string, id: string): Promise<Campaign> {
+  return await db.transaction().execute(async tx => {
+    await lockClient(tx, clientId)
+    const row = await findCampaign(tx, clientId, id, { forUpdate: true })
+    if (row === undefined) throw notFound('campaign')
+    if (row.status === 'cancelled') return toCampaign(row)
+    if (row.status !== 'scheduled' && row.status !== 'active') throw conflict(`a ${row.status} campaign cannot be cancelled`, 'campaign-ended')
+    const cancelled = await setCampaignStatus(tx, id, 'cancelled')
+    await stopEnrollmentsOfCampaign(tx, id)
+    return toCampaign(cancelled)
+  })
+}
+
+/** Tops up an active campaign with leads that match now, up to its cap. */
+export async function enrollMore ({ db, config }: CampaignServices, clientId: string, id: string): Promise<EnrollResult> {
+  const row = await mustFind(db, clientId, id)
+  if (row.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${row.status}`, 'campaign-not-active')
+  const run = await enrollCampaign(db, id, enrollOptions(config))
+  const warning = warningFor(run)
+  return { enrolled: run.enrolled, totalMatching: run.totalMatching, leadsEnrolled: run.leadsEnrolled, ...(warning !== undefined ? { warning } : {}) }
+}
+
+export async function getCampaign (db: Database, clientId: string, id: string): Promise<Campaign> {
+  return toCampaign(await mustFind(db, clientId, id))
+}
+
+export async function requireCampaign (db: Database, clientId: string, id: string): Promise<CampaignRow> {
+  return await mustFind(db, clientId, id)
+}

@@ -1,0 +1,126 @@
+import { sql } from 'kysely'
+import type { Database, Tx } from '../db/database.js'
+import { lockClient } from '../db/locks.js'
+import type { Targeting } from '../campaigns/schemas.js'
+import { completeDueEnrollments } from './completion.js'
+import { CAP_ORDER, eligibleCondition } from './matching.js'
+
+export type StopReason = 'enrollment_cap' | 'timeout'
+
+export interface EnrollmentRun {
+  /** Enrolled by this run. */
+  enrolled: number
+  /** Eligible when the run started: enrolled + those left by a cap or time-budget stop. */
+  totalMatching: number
+  /** The campaign's total after this run. */
+  leadsEnrolled: number
+  /** Set when eligible leads were left: by the cap, or by the time budget (continued by the tick). */
+  stoppedBy?: StopReason
+  remaining: number
+}
+
+export interface EnrollOptions {
+  chunkSize: number
+  /** Wall-clock budget for the run; checked between chunks (a chunk always commits whole). */
+  budgetMs: number
+}
+
+interface ChunkResult {
+  state: 'inactive' | 'capped' | 'enrolled'
+  enrolled: number
+  leadsEnrolled: number
+  cursor?: Cursor
+  exhausted: boolean
+}
+
+/** Position in the cap order after the last enrolled lead; created_at as text keeps microseconds. */
+interface Cursor { rank: number, createdAt: string, id: string }
+
+interface CampaignState {
+  client_id: string
+  status: string
+  targeting: unknown
+  total_delay_minutes: number
+  max_leads_to_enroll: number | null
+  leads_enrolled: number
+}
+
+/**
+ * One committed chunk: under the client's advisory lock (every write that decides who is
+ * enrolled takes it), re-read the campaign, then one INSERT ... SELECT of the next eligible
+ * leads in cap order, and the counter moved in the same transaction. The lock makes the cap
+ * and the one-active-enrollment rule exact; the unique indexes stay as the last guard.
+ */
+async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit: number, cursor: Cursor | undefined, firstChunk: boolean): Promise<ChunkResult> {
+  await lockClient(tx, clientId)
+  const campaign = await tx.selectFrom('campaigns')
+    .select(['client_id', 'status', 'targeting', 'total_delay_minutes', 'max_leads_to_enroll', 'leads_enrolled'])
+    .where('id', '=', campaignId).executeTakeFirstOrThrow() as CampaignState
+  if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true }
+  const capLeft = campaign.max_leads_to_enroll === null ? Infinity : campaign.max_leads_to_enroll - campaign.leads_enrolled
+  if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false }
+  if (firstChunk) await completeDueEnrollments(tx, clientId)
+  const take = Math.min(limit, capLeft)
+  const after = cursor === undefined ? sql`true` : sql`(l.enroll_rank, l.created_at, l.id) > (${cursor.rank}, ${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`
+  const { rows } = await sql<{ enrolled: number, rank: number | null, created_at: string | null, id: string | null }>`
+    with picked as materialized (
+      select l.id, l.enroll_rank, l.created_at from leads l
+      where ${eligibleCondition(clientId, campaignId, campaign.targeting as Targeting)} and ${after}
+      order by ${CAP_ORDER}
+      limit ${take}
+    ), inserted as (
+      insert into enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at)
+      select ${campaignId}, id, ${clientId}, now(), now() + make_interval(mins => ${campaign.total_delay_minutes}) from picked
+      returning 1
+    ), last as (
+      select enroll_rank, created_at, id from picked order by enroll_rank desc, created_at desc, id desc limit 1
+    )
+    select (select count(*) from inserted)::int as enrolled, last.enroll_rank as rank, last.created_at::text as created_at, last.id
+    from (select 1) one left join last on true`.execute(tx)
+  const row = rows[0]
+  const enrolled = row?.enrolled ?? 0
+  const leadsEnrolled = campaign.leads_enrolled + enrolled
+  // pending stays true until a run ends cleanly, so a crash mid-run is continued by the tick.
+  await tx.updateTable('campaigns').set({ leads_enrolled: leadsEnrolled, enrollment_pending: true, updated_at: new Date() }).where('id', '=', campaignId).execute()
+  const next = row?.id != null && row.rank !== null && row.created_at !== null ? { rank: row.rank, createdAt: row.created_at, id: row.id } : undefined
+  return { state: enrolled === capLeft ? 'capped' : 'enrolled', enrolled, leadsEnrolled, cursor: next, exhausted: enrolled < take }
+}
+
+async function countEligible (db: Database, campaignId: string, clientId: string, targeting: Targeting): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from leads l where ${eligibleCondition(clientId, campaignId, targeting)}`.execute(db)
+  return rows[0]?.n ?? 0
+}
+
+/**
+ * Enrolls the eligible leads of an active campaign in committed chunks until the audience is
+ * exhausted, the cap is reached, or the time budget runs out (then `enrollment_pending` is set
+ * so the activation tick continues). Memory does not grow with the audience: rows never leave
+ * PostgreSQL, only a cursor does.
+ */
+export async function enrollCampaign (db: Database, campaignId: string, options: EnrollOptions): Promise<EnrollmentRun> {
+  const started = Date.now()
+  const campaign = await db.selectFrom('campaigns').select(['client_id', 'targeting']).where('id', '=', campaignId).executeTakeFirstOrThrow()
+  let enrolled = 0
+  let cursor: Cursor | undefined
+  let result: ChunkResult
+  let stoppedBy: StopReason | undefined
+  for (let first = true; ; first = false) {
+    result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, first))
+    enrolled += result.enrolled
+    cursor = result.cursor ?? cursor
+    if (result.state === 'inactive' || result.exhausted) break
+    if (result.state === 'capped') { stoppedBy = 'enrollment_cap'; break }
+    if (Date.now() - started >= options.budgetMs) { stoppedBy = 'timeout'; break }
+  }
+  // Only a stop leaves eligible leads behind; count them once, at the end, instead of up front.
+  const remaining = stoppedBy === undefined ? 0 : await countEligible(db, campaignId, campaign.client_id, campaign.targeting as Targeting)
+  const pending = stoppedBy === 'timeout' && remaining > 0
+  await db.updateTable('campaigns').set({ enrollment_pending: pending }).where('id', '=', campaignId).where('status', '=', 'active').execute()
+  return {
+    enrolled,
+    totalMatching: enrolled + remaining,
+    leadsEnrolled: result.leadsEnrolled,
+    remaining,
+    ...(remaining > 0 && stoppedBy !== undefined ? { stoppedBy } : {})
+  }
+}

@@ -1,0 +1,32 @@
+import type { FastifyReply } from 'fastify'
+import type { AppContext } from '../context.js'
+import { tooManyRequests } from '../http/problem.js'
+import { rateLimitHeaders, secondsUntilReset } from '../rate-limit/rate-limit-headers.js'
+import { createSharedLimiter } from '../rate-limit/shared-limiter.js'
+import { createTokenBudget } from './token-budget.js'
+
+export interface GenerationLimits {
+  /** Counts one generation for the client: 429 over the per-minute limit or the daily budget. */
+  admit: (clientId: string, reply: FastifyReply) => Promise<void>
+  /** Charges billed tokens to the client's daily budget. */
+  spend: (clientId: string, tokens: number) => Promise<void>
+}
+
+/** The per-client limits on message generation, shared by all replicas through ctx.redis. */
+export function createGenerationLimits (ctx: AppContext): GenerationLimits {
+  const prefix = `${ctx.config.RATE_LIMIT_KEY_PREFIX}:generate`
+  const perMinute = createSharedLimiter({ redis: ctx.redis, keyPrefix: prefix, points: ctx.config.GENERATE_RATE_LIMIT_PER_MINUTE, durationSeconds: 60 })
+  const budget = createTokenBudget({ redis: ctx.redis, keyPrefix: `${prefix}-tokens`, budget: ctx.config.GENERATE_DAILY_TOKEN_BUDGET, logger: ctx.logger })
+  return {
+    admit: async (clientId, reply) => {
+      const state = await perMinute.consume(clientId)
+      void reply.headers(rateLimitHeaders(state))
+      if (!state.allowed) {
+        const retryAfter = secondsUntilReset(state)
+        throw tooManyRequests(`at most ${state.limit} messages per minute can be generated; retry in ${retryAfter} s`, retryAfter)
+      }
+      await budget.ensureAvailable(clientId)
+    },
+    spend: budget.spend
+  }
+}

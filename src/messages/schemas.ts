@@ -1,0 +1,38 @@
+import Type, { type Static } from 'typebox'
+
+export const DEFAULT_MAX_LENGTH = 160
+
+export const ModelChoice = Type.Enum(['auto', 'primary', 'fallback'], {
+  default: 'auto', description: 'auto: the primary deployment, then the fallback on timeout, 429 or 5xx'
+})
+export type ModelChoice = Static<typeof ModelChoice>
+
+export const GenerateMessageBody = Type.Object({
+  prompt: Type.String({ minLength: 1, maxLength: 2000, description: 'what the SMS should say' }),
+  tone: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'e.g. friendly, urgent' })),
+  callToActionUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', maxLength: 1000, description: 'included in the message when given' })),
+  maxLength: Type.Optional(Type.Integer({ minimum: 20, maximum: 1600, default: DEFAULT_MAX_LENGTH, description: 'characters' })),
+  model: Type.Optional(ModelChoice)
+}, { additionalProperties: false })
+export type GenerateMessageBody = Static<typeof GenerateMessageBody>
+
+export const TokenUsage = Type.Object({
+  promptTokens: Type.Integer(),
+  completionTokens: Type.Integer(),
+  reasoningTokens: Type.Integer({ description: 'part of completionTokens' }),
+  totalTokens: Type.Integer()
+})
+export type TokenUsage = Static<typeof TokenUsage>
+
+export const SmsEncoding = Type.Enum(['GSM-7', 'UCS-2'])
+
+export const GeneratedMessage = Type.Object({
+  message: Type.String({ description: 'one SMS; {{first_name}} and {{last_name}} stay as placeholders' }),
+  model: Type.String({ description: 'the deployment that answered' }),
+  fallbackUsed: Type.Boolean({ description: 'true when auto fell back after the primary deployment failed' }),
+  usage: TokenUsage,
+  characters: Type.Integer({ description: 'Unicode characters (code points)' }),
+  segments: Type.Integer({ description: 'SMS parts needed to send the message as written' }),
+  encoding: SmsEncoding
+})
+export type GeneratedMessage = Static<typeof GeneratedMessage>

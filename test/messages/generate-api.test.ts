@@ -1,0 +1,164 @@
+import { Writable } from 'node:stream'
+import t, { type Test } from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { DEFAULT_REPLY, azureEnv, startAzureStandIn } from '../stand-ins/azure-openai.js'
+
+const PRIMARY = 'gpt-5'
+const FALLBACK = 'gpt-5-mini'
+const URL_PATH = '/v1/messages/generate'
+
+async function setup (t: Test, extra: Record<string, string> = {}) {
+  const standIn = await startAzureStandIn(t)
+  const app = await buildTestApp(t, { env: azureEnv(standIn, extra) })
+  const { headers } = await app.createClient()
+  const generate = async (payload: Record<string, unknown>) => await app.api.inject({ method: 'POST', url: URL_PATH, headers, payload })
+  return { standIn, app, generate }
+}
+
+t.test('sends GPT-5 parameters to the primary deployment through the real SDK and reports usage and segments', async t => {
+  const { standIn, generate } = await setup(t)
+  const response = await generate({ prompt: 'Announce the spring sale', tone: 'friendly', callToActionUrl: 'https://shop.example/spring', maxLength: 160 })
+  t.equal(response.statusCode, 200, response.body)
+  t.same(response.json(), {
+    message: DEFAULT_REPLY, model: PRIMARY, fallbackUsed: false,
+    usage: { promptTokens: 120, completionTokens: 60, reasoningTokens: 40, totalTokens: 180 },
+    characters: DEFAULT_REPLY.length, segments: 1, encoding: 'GSM-7'
+  })
+  t.equal(standIn.requests.length, 1)
+  const [sent] = standIn.requests
+  t.match(sent, { deployment: PRIMARY, apiVersion: '2025-04-01-preview', apiKey: standIn.apiKey })
+  t.equal(sent?.body.max_completion_tokens, 8000)
+  for (const rejected of ['temperature', 'top_p', 'max_tokens']) t.notOk(rejected in (sent?.body ?? {}), `${rejected} is not sent`)
+  const [system, user] = sent?.body.messages ?? []
+  t.equal(system?.role, 'system')
+  t.match(system?.content, /at most 160 characters/)
+  t.match(system?.content, /\{\{first_name\}\}/)
+  t.match(system?.content, /https:\/\/shop\.example\/spring/)
+  t.match(system?.content, /Tone: friendly/)
+  t.same(user, { role: 'user', content: 'Announce the spring sale' })
+})
+
+t.test('model "fallback" calls only the fallback with 2000 completion tokens; "primary" never falls back', async t => {
+  const { standIn, generate } = await setup(t)
+  const viaFallback = await generate({ prompt: 'Hello', model: 'fallback' })
+  t.match(viaFallback.json(), { model: FALLBACK, fallbackUsed: false })
+  t.equal(standIn.requests[0]?.body.max_completion_tokens, 2000)
+  t.notOk('temperature' in (standIn.requests[0]?.body ?? {}))
+
+  standIn.behave(PRIMARY, { kind: 'status', status: 500 })
+  const primaryOnly = await generate({ prompt: 'Hello', model: 'primary' })
+  t.equal(primaryOnly.statusCode, 502)
+  t.equal(standIn.callsTo(FALLBACK), 1, 'the fallback was not tried again')
+  t.equal(standIn.callsTo(PRIMARY), 1, 'no SDK retries')
+})
+
+t.test('auto falls back on 429, 500, empty output, a hang and a stalled body', async t => {
+  const { standIn, generate } = await setup(t)
+  const failures = [
+    { kind: 'status', status: 429 }, { kind: 'status', status: 500 }, { kind: 'status', status: 503 },
+    { kind: 'empty' }, { kind: 'hang' }, { kind: 'stall' }
+  ] as const
+  for (const behaviour of failures) {
+    standIn.behave(PRIMARY, behaviour)
+    const before = standIn.callsTo(FALLBACK)
+    const response = await generate({ prompt: 'Hello' })
+    t.equal(response.statusCode, 200, `${JSON.stringify(behaviour)}: ${response.body}`)
+    t.match(response.json(), { model: FALLBACK, fallbackUsed: true, message: DEFAULT_REPLY })
+    t.equal(standIn.callsTo(FALLBACK), before + 1)
+  }
+  t.equal(standIn.requests.filter(r => r.deployment === FALLBACK).every(r => r.body.max_completion_tokens === 2000), true)
+})
+
+t.test('both deployments failing → 502 naming each failure; a refused prompt → 422 without fallback', async t => {
+  const { standIn, generate, app } = await setup(t)
+  standIn.behave(PRIMARY, { kind: 'hang' })
+  standIn.behave(FALLBACK, { kind: 'status', status: 500 })
+  const response = await generate({ prompt: 'Hello' })
+  t.equal(response.statusCode, 502)
+  t.match(response.headers['content-type'], /application\/problem\+json/)
+  t.match(response.json(), { type: /generation-failed$/, status: 502, attempts: [{ deployment: PRIMARY, reason: 'timeout' }, { deployment: FALLBACK, reason: 'server-error', status: 500 }] })
+
+  standIn.behave(FALLBACK, { kind: 'empty' })
+  standIn.behave(PRIMARY, { kind: 'empty' })
+  t.equal((await generate({ prompt: 'Hello' })).statusCode, 502, 'empty output twice')
+
+  standIn.behave(PRIMARY, { kind: 'status', status: 400, code: 'content_filter' })
+  const fallbackCalls = standIn.callsTo(FALLBACK)
+  const filtered = await generate({ prompt: 'Hello' })
+  t.equal(filtered.statusCode, 422)
+  t.match(filtered.json(), { type: /content-filtered$/ })
+  t.equal(standIn.callsTo(FALLBACK), fallbackCalls, 'a refused prompt is not retried elsewhere')
+
+  const metrics = (await app.internal.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /message_generations_total\{outcome="failure"\} 3/)
+  t.match(metrics, /message_generation_tokens_total\{deployment="gpt-5-mini",kind="prompt"\} 120/, 'an empty answer is still billed')
+})
+
+t.test('placeholders survive, respelled ones are normalised, and segments follow the text', async t => {
+  const { standIn, generate } = await setup(t)
+  standIn.behave(PRIMARY, { kind: 'ok', content: '"Hey {{ first_name }} {{lastName}}, your 😀 offer ends tonight"' })
+  const response = await generate({ prompt: 'Offer for {{first_name}}' })
+  t.match(response.json(), { message: 'Hey {{first_name}} {{last_name}}, your 😀 offer ends tonight', encoding: 'UCS-2', characters: 59, segments: 1 })
+  t.match(standIn.requests[0]?.body.messages[1], { content: 'Offer for {{first_name}}' }, 'the prompt reaches the model unchanged')
+})
+
+t.test('token usage and outcomes are on /metrics', async t => {
+  const { standIn, generate, app } = await setup(t)
+  await generate({ prompt: 'one' })
+  standIn.behave(PRIMARY, { kind: 'status', status: 429 })
+  await generate({ prompt: 'two' })
+  const metrics = (await app.internal.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /message_generation_tokens_total\{deployment="gpt-5",kind="prompt"\} 120/)
+  t.match(metrics, /message_generation_tokens_total\{deployment="gpt-5",kind="reasoning"\} 40/)
+  t.match(metrics, /message_generation_tokens_total\{deployment="gpt-5-mini",kind="completion"\} 60/)
+  t.match(metrics, /message_generations_total\{outcome="success"\} 1/)
+  t.match(metrics, /message_generations_total\{outcome="fallback"\} 1/)
+})
+
+t.test('the body is strict', async t => {
+  const { standIn, generate } = await setup(t)
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{}, 'prompt'],
+    [{ prompt: '' }, 'prompt'],
+    [{ prompt: 'x'.repeat(2001) }, 'prompt'],
+    [{ prompt: 'x', maxLength: 19 }, 'maxLength'],
+    [{ prompt: 'x', maxLength: 1601 }, 'maxLength'],
+    [{ prompt: 'x', model: 'gpt-4' }, 'model'],
+    [{ prompt: 'x', callToActionUrl: 'not a url' }, 'callToActionUrl'],
+    [{ prompt: 'x', temperature: 0.2 }, 'temperature']
+  ]
+  for (const [payload, path] of cases) {
+    const response = await generate(payload)
+    t.equal(response.statusCode, 400, JSON.stringify(payload))
+    t.match(response.json().errors, [{ path }])
+  }
+  t.equal(standIn.requests.length, 0)
+})
+
+t.test('not configured → 503 naming the variable; the key and endpoint never leave the service', async t => {
+  const unconfigured = await buildTestApp(t, { env: { AZURE_OPENAI_ENDPOINT: undefined } })
+  const client = await unconfigured.createClient()
+  const off = await unconfigured.api.inject({ method: 'POST', url: URL_PATH, headers: client.headers, payload: { prompt: 'x' } })
+  t.equal(off.statusCode, 503)
+  t.match(off.json(), { detail: /AZURE_OPENAI_ENDPOINT/ })
+
+  const standIn = await startAzureStandIn(t)
+  const keyless = await buildTestApp(t, { env: { ...azureEnv(standIn), AZURE_OPENAI_API_KEY: undefined } })
+  const keylessClient = await keyless.createClient()
+  const noKey = await keyless.api.inject({ method: 'POST', url: URL_PATH, headers: keylessClient.headers, payload: { prompt: 'x' } })
+  t.equal(noKey.statusCode, 503)
+  t.match(noKey.json(), { detail: /AZURE_OPENAI_API_KEY/ })
+
+  const lines: string[] = []
+  const logTo = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
+  const app = await buildTestApp(t, { env: { ...azureEnv(standIn), LOG_LEVEL: 'trace' }, logTo })
+  const { headers } = await app.createClient()
+  const answers = [await app.api.inject({ method: 'POST', url: URL_PATH, headers, payload: { prompt: 'x' } })]
+  standIn.behave(PRIMARY, { kind: 'status', status: 401 })
+  answers.push(await app.api.inject({ method: 'POST', url: URL_PATH, headers, payload: { prompt: 'x' } }))
+  t.same(answers.map(a => a.statusCode), [200, 502])
+  const everything = answers.map(a => a.body + JSON.stringify(a.headers)).join('\n') + lines.join('')
+  t.ok(lines.some(line => line.includes('message generation attempt failed')), 'the failure was logged')
+  t.notOk(everything.includes(standIn.apiKey), 'no API key in responses or logs')
+  t.notOk(everything.includes(standIn.endpoint), 'no endpoint in responses or logs')
+})
