@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
-import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
+import { TickResult } from '../activation/schemas.js'
 
 // `cli activate`: what the Kubernetes CronJob runs every minute. It calls the internal
 // activation endpoint until nothing is due, so it needs the URL and CRON_SECRET, never a database.
@@ -11,16 +11,6 @@ export const ACTIVATE_PATH = '/internal/campaigns/activate-scheduled'
 export class UsageError extends Error {
   override name = 'UsageError'
 }
-
-// The endpoint's answer as far as this command relies on it; extra fields are ignored.
-const ActivationResult = Type.Object({
-  activated: Type.Array(Type.Object({ campaignId: Type.String(), enrolled: Type.Integer(), totalMatching: Type.Integer(), warning: Type.Optional(Type.Unknown()) })),
-  expired: Type.Array(Type.String()),
-  skipped: Type.Array(Type.String()),
-  failed: Type.Array(Type.Object({ campaignId: Type.String(), error: Type.String() })),
-  remaining: Type.Integer({ minimum: 0 })
-})
-type ActivationResult = Static<typeof ActivationResult>
 
 export interface ActivateOptions {
   url: string
@@ -54,7 +44,7 @@ export function parseActivateArgs (args: string[]): ActivateOptions {
   return { url, maxCalls: positiveInteger('max-calls', values['max-calls'], 20), timeoutMs: positiveInteger('timeout-ms', values['timeout-ms'], 60000) }
 }
 
-async function callOnce (options: ActivateOptions, secret: string): Promise<{ status: number, result: ActivationResult }> {
+async function callOnce (options: ActivateOptions, secret: string): Promise<{ status: number, result: TickResult }> {
   let response: Response
   let text: string
   try {
@@ -75,7 +65,7 @@ async function callOnce (options: ActivateOptions, secret: string): Promise<{ st
   }
   let body: unknown
   try { body = JSON.parse(text) } catch { body = undefined }
-  if (!Value.Check(ActivationResult, body)) throw new Error(`POST ${options.url} answered ${response.status} with an unexpected body`)
+  if (!Value.Check(TickResult, body)) throw new Error(`POST ${options.url} answered ${response.status} with an unexpected body`)
   return { status: response.status, result: body }
 }
 
@@ -107,7 +97,10 @@ export async function runActivate (args: string[], cronSecret: string | undefine
       expired: result.expired.length,
       skipped: result.skipped.length,
       failed: result.failed.length,
-      remaining: result.remaining
+      remaining: result.remaining,
+      continued: result.continued.length,
+      completed: result.completed.length,
+      enrollmentsCompleted: result.enrollmentsCompleted
     }) + '\n')
     for (const f of result.failed) process.stderr.write(clean(`campaign ${f.campaignId} failed to activate: ${f.error}`) + '\n')
     failed += result.failed.length

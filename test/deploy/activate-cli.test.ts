@@ -1,36 +1,24 @@
-import { spawn } from 'node:child_process'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { activationResult, startActivationStandIn } from '../stand-ins/activation-endpoint.js'
+import { runCli } from '../helpers/run-cli.js'
+import { activationResult, campaignId, startActivationStandIn } from '../stand-ins/activation-endpoint.js'
 
 // The CronJob's command, run the way the image runs it (a child process), against a stand-in of
-// the internal endpoint. No database is reachable: EMBEDDED_DATA_DIR points where nothing can be created.
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+// the internal endpoint, with no database reachable.
 const SECRET = 'cron-secret-for-the-cli-test-0123'
-const NO_DATABASE = { EMBEDDED_DATA_DIR: '/dev/null/no-database-here' }
-
-interface Run { code: number | null, stdout: string, stderr: string, lines: Array<Record<string, unknown>> }
-
-async function cli (args: string[], env: Record<string, string> = { CRON_SECRET: SECRET }): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...NO_DATABASE, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  const lines = stdout.split('\n').filter(line => line !== '').map(line => JSON.parse(line) as Record<string, unknown>)
-  return { code, stdout, stderr, lines }
-}
+const cli = async (args: string[], env: Record<string, string> = { CRON_SECRET: SECRET }) => await runCli(args, env)
 
 t.test('calls while campaigns remain, with the bearer secret, printing one summary line per call', async t => {
   const standIn = await startActivationStandIn([
-    { status: 200, body: activationResult(2, 3, { expired: ['e1'], skipped: ['s1'] }) },
-    { status: 200, body: { ...activationResult(1, 0), activated: [{ campaignId: 'w', enrolled: 4, totalMatching: 9, warning: { reason: 'timeout' } }] } }
+    { status: 200, body: activationResult(2, 3, { expired: [campaignId(11)], skipped: [campaignId(12)] }) },
+    {
+      status: 200,
+      body: {
+        ...activationResult(0, 0, { completed: [campaignId(13)] }),
+        activated: [{ campaignId: campaignId(14), enrolled: 4, totalMatching: 9, warning: { totalMatching: 9, enrolled: 4, remaining: 5, reason: 'timeout', message: 'time budget spent' } }],
+        continued: [{ campaignId: campaignId(15), enrolled: 7, totalMatching: 7 }],
+        enrollmentsCompleted: 12
+      }
+    }
   ])
   t.teardown(standIn.close)
   const run = await cli(['activate', '--url', standIn.baseUrl + '/'])
@@ -40,11 +28,11 @@ t.test('calls while campaigns remain, with the bearer secret, printing one summa
     t.equal(request.method, 'POST')
     t.equal(request.url, '/internal/campaigns/activate-scheduled')
     t.equal(request.headers.authorization, `Bearer ${SECRET}`)
-    t.equal(request.body, '', 'no body, so the endpoint never sees an empty JSON document')
+    t.equal(request.body, '', 'no body: the endpoint takes none')
   }
   t.same(run.lines, [
-    { call: 1, status: 200, activated: 2, enrolled: 20, warnings: 0, expired: 1, skipped: 1, failed: 0, remaining: 3 },
-    { call: 2, status: 200, activated: 1, enrolled: 4, warnings: 1, expired: 0, skipped: 0, failed: 0, remaining: 0 }
+    { call: 1, status: 200, activated: 2, enrolled: 20, warnings: 0, expired: 1, skipped: 1, failed: 0, remaining: 3, continued: 0, completed: 0, enrollmentsCompleted: 0 },
+    { call: 2, status: 200, activated: 1, enrolled: 4, warnings: 1, expired: 0, skipped: 0, failed: 0, remaining: 0, continued: 1, completed: 1, enrollmentsCompleted: 12 }
   ])
   t.notMatch(run.stdout + run.stderr, SECRET)
 })
@@ -60,7 +48,7 @@ t.test('the number of calls is bounded by --max-calls', async t => {
 })
 
 t.test('a call that activates nothing (all skipped) ends the run instead of spinning', async t => {
-  const standIn = await startActivationStandIn([{ status: 200, body: activationResult(0, 4, { skipped: ['s1', 's2'] }) }])
+  const standIn = await startActivationStandIn([{ status: 200, body: activationResult(0, 4, { skipped: [campaignId(1), campaignId(2)] }) }])
   t.teardown(standIn.close)
   const run = await cli(['activate', '--url', standIn.baseUrl])
   t.equal(run.code, 0)
@@ -70,7 +58,7 @@ t.test('a call that activates nothing (all skipped) ends the run instead of spin
 
 t.test('a failed campaign makes the run exit 1 after the remaining calls, naming the campaign', async t => {
   const standIn = await startActivationStandIn([
-    { status: 200, body: activationResult(1, 1, { failed: [{ campaignId: 'f1', error: 'boom' }] }) },
+    { status: 200, body: activationResult(1, 1, { failed: [{ campaignId: campaignId(9), error: 'boom' }] }) },
     { status: 200, body: activationResult(1, 0) }
   ])
   t.teardown(standIn.close)
@@ -78,7 +66,7 @@ t.test('a failed campaign makes the run exit 1 after the remaining calls, naming
   t.equal(run.code, 1)
   t.equal(standIn.requests.length, 2, 'other due campaigns are still activated')
   t.equal(run.lines[0]?.failed, 1)
-  t.match(run.stderr, /campaign f1 failed to activate: boom/)
+  t.match(run.stderr, `campaign ${campaignId(9)} failed to activate: boom`)
   t.match(run.stderr, /1 campaign\(s\) failed/)
 })
 
@@ -96,7 +84,7 @@ t.test('a non-2xx answer exits 1 without ever printing the secret', async t => {
 })
 
 t.test('a 200 with a body that is not an activation result exits 1', async t => {
-  for (const body of ['<html>proxy page</html>', { activated: 'yes' }, { ...activationResult(0, 0), remaining: -1 }]) {
+  for (const body of ['<html>proxy page</html>', { activated: 'yes' }, { ...activationResult(0, 0), expired: ['not-a-uuid'] }, { remaining: 0 }]) {
     const standIn = await startActivationStandIn([{ status: 200, body }])
     const run = await cli(['activate', '--url', standIn.baseUrl])
     await standIn.close()
@@ -145,7 +133,7 @@ t.test('activate needs no database, while migrate does (so the check above is re
   t.teardown(standIn.close)
   const activate = await cli(['activate', '--url', standIn.baseUrl])
   t.equal(activate.code, 0, activate.stderr)
-  t.same(activate.lines, [{ call: 1, status: 200, activated: 0, enrolled: 0, warnings: 0, expired: 0, skipped: 0, failed: 0, remaining: 0 }])
+  t.same(activate.lines, [{ call: 1, status: 200, activated: 0, enrolled: 0, warnings: 0, expired: 0, skipped: 0, failed: 0, remaining: 0, continued: 0, completed: 0, enrollmentsCompleted: 0 }])
   const migrate = await cli(['migrate'])
   t.equal(migrate.code, 1)
   t.match(migrate.stderr, /no-database-here/)

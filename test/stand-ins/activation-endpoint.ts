@@ -41,13 +41,21 @@ export async function startActivationStandIn (answers: ScriptedAnswer[]): Promis
   }
 }
 
-/** An activation result with `activated` campaigns a1..aN and the given remaining count. */
-export function activationResult (activated: number, remaining: number, extra: { expired?: string[], skipped?: string[], failed?: Array<{ campaignId: string, error: string }> } = {}): object {
+/** A campaign id for the stand-in's answers: a UUID whose last block carries `n`. */
+export function campaignId (n: number): string {
+  return `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`
+}
+
+/** An activation result with `activated` campaigns (ids 1..N) and the given remaining count. */
+export function activationResult (activated: number, remaining: number, extra: Partial<Record<'expired' | 'skipped' | 'completed', string[]>> & { failed?: Array<{ campaignId: string, error: string }> } = {}): object {
   return {
-    activated: Array.from({ length: activated }, (_, i) => ({ campaignId: `a${i + 1}`, enrolled: 10, totalMatching: 10 })),
+    activated: Array.from({ length: activated }, (_, i) => ({ campaignId: campaignId(i + 1), enrolled: 10, totalMatching: 10 })),
     expired: extra.expired ?? [],
     skipped: extra.skipped ?? [],
     failed: extra.failed ?? [],
-    remaining
+    remaining,
+    continued: [],
+    completed: extra.completed ?? [],
+    enrollmentsCompleted: 0
   }
 }
