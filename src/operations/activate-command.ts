@@ -72,7 +72,8 @@ async function callOnce (options: ActivateOptions, secret: string): Promise<{ st
 /**
  * Calls the endpoint while campaigns remain due, at most `maxCalls` times, printing one JSON line
  * per call. Throws on a transport or HTTP failure, and at the end if any campaign failed.
- * Stops early when a call made no progress (everything left is being activated by another caller).
+ * Stops early when a call activated and expired nothing (what is left is being activated by another
+ * caller, or failing): calling again at once would only repeat that.
  */
 export async function runActivate (args: string[], cronSecret: string | undefined): Promise<void> {
   const options = parseActivateArgs(args)
