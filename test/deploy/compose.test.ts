@@ -1,7 +1,7 @@
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { parseActivateArgs } from '../../src/operations/activate-command.js'
-import { ENV_KEYS, notYetOnThisBranch, readText, readYaml, sourceOfCompiled } from '../helpers/deploy-files.js'
+import { ENV_KEYS, readText, readYaml, sourceOfCompiled } from '../helpers/deploy-files.js'
 
 interface Service {
   image?: string
@@ -99,7 +99,7 @@ t.test('api and worker run apart, each with its own command', async t => {
   t.equal(services.api?.healthcheck, undefined, 'the api keeps the image\'s health check')
 })
 
-t.test('the worker command is a compiled source file', { skip: notYetOnThisBranch('dist/src/worker.js') && 'src/worker.ts comes with the worker branch' }, async t => {
+t.test('the worker command is a compiled source file', async t => {
   t.equal(sourceOfCompiled('dist/src/worker.js'), 'src/worker.ts')
 })
 

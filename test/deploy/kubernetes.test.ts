@@ -8,7 +8,7 @@ import { ConfigMap, Secret, Service, type IConfigMap, type IContainer, type IPod
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { parseActivateArgs } from '../../src/operations/activate-command.js'
-import { ENV_KEYS, notYetOnThisBranch, readText, readYaml, ROOT, sourceOfCompiled } from '../helpers/deploy-files.js'
+import { ENV_KEYS, readText, readYaml, ROOT, sourceOfCompiled } from '../helpers/deploy-files.js'
 import { parseDockerfile } from '../helpers/dockerfile.js'
 
 const DIR = 'deploy/kubernetes'
@@ -125,7 +125,7 @@ t.test('the worker Deployment runs the compiled worker', async t => {
   for (const service of ofKind<IService>('Service')) t.notOk(matches(service.spec?.selector, worker.spec?.template.metadata?.labels), `${service.metadata.name} does not route to the worker`)
 })
 
-t.test('the worker command is a compiled source file', { skip: notYetOnThisBranch('dist/src/worker.js') && 'src/worker.ts comes with the worker branch' }, async t => {
+t.test('the worker command is a compiled source file', async t => {
   t.equal(sourceOfCompiled('dist/src/worker.js'), 'src/worker.ts')
 })
 

@@ -43,7 +43,3 @@ export function sourceOfCompiled (compiled: string): string | undefined {
   return buildConfig.fileNames.has(source) && existsSync(source) ? path.relative(ROOT, source) : undefined
 }
 
-/** A compiled entry point another branch is still adding (the worker): tests skip rather than fail until its source exists. */
-export function notYetOnThisBranch (compiled: string): boolean {
-  return compiled === 'dist/src/worker.js' && !existsSync(path.join(ROOT, 'src/worker.ts'))
-}
