@@ -6,6 +6,7 @@ import { Uuid } from '../http/schemas.js'
 // by the `cli activate` command (src/operations/activate-command.ts) that the CronJob runs.
 
 export const Enrolled = Type.Object({ campaignId: Uuid, enrolled: Type.Integer(), totalMatching: Type.Integer(), warning: Type.Optional(EnrollmentWarning) })
+export type Enrolled = Static<typeof Enrolled>
 
 export const TickResult = Type.Object({
   activated: Type.Array(Enrolled),
