@@ -96,3 +96,16 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     airtableConfigured: parsed.AIRTABLE_API_KEY !== undefined && parsed.AIRTABLE_BASE_ID !== undefined
   }
 }
+
+/** For process entry points: the config, or one line on stderr naming the bad variable and exit 1. */
+export function loadConfigOrExit (env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(error.message + '\n')
+      process.exit(1)
+    }
+    throw error
+  }
+}

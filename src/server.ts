@@ -1,24 +1,13 @@
 import { buildApps } from './app.js'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { loadConfigOrExit } from './config.js'
 import { createContext } from './context.js'
 import { resolveDatabaseUrl } from './database-url.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createLogger } from './logger.js'
-
-function readConfig (): Config {
-  try {
-    return loadConfig()
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(error.message + '\n')
-      process.exit(1)
-    }
-    throw error
-  }
-}
+import { exitGracefullyOnSignals } from './shutdown.js'
 
 async function main (): Promise<void> {
-  const config = readConfig()
+  const config = loadConfigOrExit()
   const logger = createLogger(config)
   const database = await resolveDatabaseUrl(config, logger)
   const ctx = createContext(config, logger, database.url)
@@ -35,25 +24,10 @@ async function main (): Promise<void> {
     logger.info('first time here? create a client and its API key with: npm run cli -- create-client "Acme"  (see README: API tour)')
   }
 
-  let stopping = false
-  const shutdown = (signal: string): void => {
-    if (stopping) return
-    stopping = true
-    logger.info({ signal }, 'shutting down: no new requests, finishing those in flight')
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out; exiting')
-      process.exit(1)
-    }, config.SHUTDOWN_TIMEOUT_MS)
-    force.unref()
-    void (async () => {
-      await Promise.all([api.close(), internal.close()])
-      await ctx.close()
-      logger.info('shutdown complete')
-      process.exit(0)
-    })()
-  }
-  process.on('SIGTERM', () => { shutdown('SIGTERM') })
-  process.on('SIGINT', () => { shutdown('SIGINT') })
+  exitGracefullyOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, 'no new requests, finishing those in flight', async () => {
+    await Promise.all([api.close(), internal.close()])
+    await ctx.close()
+  })
 }
 
 main().catch((error: unknown) => {

@@ -1,27 +1,16 @@
 import { buildApps } from './app.js'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { loadConfigOrExit } from './config.js'
 import { createContext } from './context.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createLogger } from './logger.js'
+import { exitGracefullyOnSignals } from './shutdown.js'
 
 // Process entry for `npm run worker` (Docker: node dist/src/worker.js): the job worker on its
 // own, for deployments that run API replicas with WORKER_ENABLED=false. It serves only the
 // internal listener (/metrics), and stops cleanly on SIGTERM: running jobs finish, exit 0.
 
-function readConfig (): Config {
-  try {
-    return { ...loadConfig(), WORKER_ENABLED: true }
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(error.message + '\n')
-      process.exit(1)
-    }
-    throw error
-  }
-}
-
 async function main (): Promise<void> {
-  const config = readConfig()
+  const config = { ...loadConfigOrExit(), WORKER_ENABLED: true }
   if (config.DATABASE_URL === undefined) {
     // The embedded PostgreSQL belongs to the API process; a second process cannot share it.
     process.stderr.write('Invalid configuration: DATABASE_URL must be set to run the worker as its own process (without it, the API runs the worker itself)\n')
@@ -33,25 +22,10 @@ async function main (): Promise<void> {
   const { api, internal } = await buildApps(ctx)
   await internal.listen({ port: config.INTERNAL_PORT, host: config.HOST })
 
-  let stopping = false
-  const shutdown = (signal: string): void => {
-    if (stopping) return
-    stopping = true
-    logger.info({ signal }, 'worker shutting down: finishing running jobs')
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out; exiting')
-      process.exit(1)
-    }, config.SHUTDOWN_TIMEOUT_MS)
-    force.unref()
-    void (async () => {
-      await Promise.all([internal.close(), api.close()])
-      await ctx.close()
-      logger.info('worker stopped')
-      process.exit(0)
-    })()
-  }
-  process.on('SIGTERM', () => { shutdown('SIGTERM') })
-  process.on('SIGINT', () => { shutdown('SIGINT') })
+  exitGracefullyOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, 'finishing running jobs', async () => {
+    await Promise.all([internal.close(), api.close()])
+    await ctx.close()
+  })
 }
 
 main().catch((error: unknown) => {

@@ -1,32 +1,12 @@
 import type { AppContext } from '../context.js'
 import { warningFor } from '../campaigns/service.js'
-import type { EnrollmentWarning } from '../campaigns/schemas.js'
 import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import { completeDueEnrollments, completeFinishedCampaigns } from '../enrollment/completion.js'
 import { enrollCampaign } from '../enrollment/engine.js'
 import { withCampaignLock } from './campaign-lock.js'
 import type { ActivationMetrics } from './metrics.js'
+import type { Enrolled, TickResult } from './schemas.js'
 import { countDueCampaigns, findDueCampaigns, findPendingCampaigns, markActivated, markExpired } from './repository.js'
-
-export interface Enrolled {
-  campaignId: string
-  enrolled: number
-  totalMatching: number
-  warning?: EnrollmentWarning
-}
-
-export interface TickResult {
-  activated: Enrolled[]
-  expired: string[]
-  skipped: string[]
-  failed: Array<{ campaignId: string, error: string }>
-  remaining: number
-  /** Active campaigns whose time-budget stop was continued. */
-  continued: Enrolled[]
-  /** Campaigns moved to completed by this tick. */
-  completed: string[]
-  enrollmentsCompleted: number
-}
 
 /** A reason fit for a response: the database error code or constraint, never SQL or a stack. */
 function shortReason (error: unknown): string {

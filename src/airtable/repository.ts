@@ -3,6 +3,7 @@ import type { Queryable, Tx } from '../db/database.js'
 import type { AirtableSyncFailuresTable, EnrollmentStatus } from '../db/schema.js'
 import type { SyncFailure } from './schemas.js'
 import { AIRTABLE_SYNC_TASK, type AirtableSyncPayload } from './sync-queue.js'
+import { afterCursor } from '../db/pagination.js'
 
 export type SyncFailureRow = Selectable<AirtableSyncFailuresTable>
 
@@ -61,13 +62,7 @@ export async function resolveSyncFailures (db: Queryable, clientId: string, sync
 export async function listSyncFailures (db: Queryable, clientId: string, options: { limit: number, cursor?: string, campaignId?: string }): Promise<SyncFailureRow[]> {
   let query = db.selectFrom('airtable_sync_failures').selectAll().where('client_id', '=', clientId)
   if (options.campaignId !== undefined) query = query.where('campaign_id', '=', options.campaignId)
-  if (options.cursor !== undefined) {
-    const cursor = options.cursor
-    query = query.where(({ eb, selectFrom, refTuple }) => eb(
-      refTuple('failed_at', 'id'), '>',
-      selectFrom('airtable_sync_failures as c').select(['c.failed_at', 'c.id']).where('c.id', '=', cursor).where('c.client_id', '=', clientId) as never
-    ))
-  }
+  if (options.cursor !== undefined) query = query.where(afterCursor('airtable_sync_failures', 'failed_at', options.cursor, clientId))
   return await query.orderBy('failed_at').orderBy('id').limit(options.limit + 1).execute()
 }
 

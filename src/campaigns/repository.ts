@@ -3,6 +3,7 @@ import type { Queryable } from '../db/database.js'
 import type { CampaignStatus, CampaignsTable } from '../db/schema.js'
 import type { Campaign, CampaignInput, CampaignPatch, Enrollment, Message, Targeting } from './schemas.js'
 import { totalDelayMinutes } from './rules.js'
+import { afterCursor } from '../db/pagination.js'
 
 export type CampaignRow = Selectable<CampaignsTable>
 
@@ -51,13 +52,7 @@ export async function findCampaign (db: Queryable, clientId: string, id: string,
 export async function listCampaigns (db: Queryable, clientId: string, options: { limit: number, cursor?: string, status?: CampaignStatus }): Promise<CampaignRow[]> {
   let query = db.selectFrom('campaigns').selectAll().where('client_id', '=', clientId)
   if (options.status !== undefined) query = query.where('status', '=', options.status)
-  if (options.cursor !== undefined) {
-    const cursor = options.cursor
-    query = query.where(({ eb, selectFrom, refTuple }) => eb(
-      refTuple('created_at', 'id'), '>',
-      selectFrom('campaigns as c').select(['c.created_at', 'c.id']).where('c.id', '=', cursor).where('c.client_id', '=', clientId) as never
-    ))
-  }
+  if (options.cursor !== undefined) query = query.where(afterCursor('campaigns', 'created_at', options.cursor, clientId))
   return await query.orderBy('created_at').orderBy('id').limit(options.limit + 1).execute()
 }
 

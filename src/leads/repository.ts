@@ -2,6 +2,7 @@ import { type Selectable, sql } from 'kysely'
 import type { Queryable, Tx } from '../db/database.js'
 import type { LeadsTable } from '../db/schema.js'
 import type { Lead, LeadInput, LeadPatch } from './schemas.js'
+import { afterCursor } from '../db/pagination.js'
 
 export type LeadRow = Selectable<LeadsTable>
 
@@ -75,13 +76,7 @@ export async function findLead (db: Queryable, clientId: string, id: string): Pr
 export async function listLeads (db: Queryable, clientId: string, options: { limit: number, cursor?: string, tag?: string }): Promise<LeadRow[]> {
   let query = db.selectFrom('leads').selectAll().where('client_id', '=', clientId)
   if (options.tag !== undefined) query = query.where(sql<boolean>`tags @> array[${options.tag}]::text[]`)
-  if (options.cursor !== undefined) {
-    const cursor = options.cursor
-    query = query.where(({ eb, selectFrom, refTuple }) => eb(
-      refTuple('created_at', 'id'), '>',
-      selectFrom('leads as c').select(['c.created_at', 'c.id']).where('c.id', '=', cursor).where('c.client_id', '=', clientId) as never
-    ))
-  }
+  if (options.cursor !== undefined) query = query.where(afterCursor('leads', 'created_at', options.cursor, clientId))
   return await query.orderBy('created_at').orderBy('id').limit(options.limit + 1).execute()
 }
 

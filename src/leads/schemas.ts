@@ -26,9 +26,8 @@ export const Lead = Type.Object({
 })
 export type Lead = Static<typeof Lead>
 
-export const LeadInput = Type.Object({
-  externalId: Type.String({ minLength: 1, maxLength: 200 }),
-  firstName: Name,
+// The editable fields, shared by the bulk import item and PATCH.
+const EditableFields = {
   lastName: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
   phone: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
   email: Type.Optional(OptionalText),
@@ -36,7 +35,13 @@ export const LeadInput = Type.Object({
   engagementLevel: Type.Optional(NullableEngagement),
   icpScore: Type.Optional(IcpScore),
   optedOut: Type.Optional(Type.Boolean()),
-  airtableRecordId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+  airtableRecordId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 })))
+}
+
+export const LeadInput = Type.Object({
+  externalId: Type.String({ minLength: 1, maxLength: 200 }),
+  firstName: Name,
+  ...EditableFields,
   createdAt: Type.Optional(Type.String({ format: 'date-time', description: "the lead's creation time in the source system" }))
 }, { additionalProperties: false })
 export type LeadInput = Static<typeof LeadInput>
@@ -52,14 +57,7 @@ export type BulkLeadsResult = Static<typeof BulkLeadsResult>
 
 export const LeadPatch = Type.Object({
   firstName: Type.Optional(Name),
-  lastName: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
-  phone: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
-  email: Type.Optional(OptionalText),
-  tags: Type.Optional(Tags),
-  engagementLevel: Type.Optional(NullableEngagement),
-  icpScore: Type.Optional(IcpScore),
-  optedOut: Type.Optional(Type.Boolean()),
-  airtableRecordId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 })))
+  ...EditableFields
 }, { additionalProperties: false, minProperties: 1 })
 export type LeadPatch = Static<typeof LeadPatch>
 

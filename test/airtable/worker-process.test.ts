@@ -28,7 +28,7 @@ t.test('npm run worker syncs queued jobs on its own and exits 0 on SIGTERM', asy
   worker.child.kill('SIGTERM')
   t.equal(await worker.exited, 0, 'clean exit')
   t.match(worker.output(), /job worker started/)
-  t.match(worker.output(), /worker stopped/)
+  t.match(worker.output(), /shutdown complete/)
   t.notMatch(worker.output(), /pat-test-airtable-key/, 'the API key is never logged')
 })
 

@@ -1,0 +1,27 @@
+import type { Logger } from 'pino'
+
+/**
+ * On SIGTERM or SIGINT: log, run `stop` once (stop listeners, finish work, close pools) and exit 0;
+ * exit 1 if it takes longer than `timeoutMs`.
+ */
+export function exitGracefullyOnSignals (logger: Logger, timeoutMs: number, what: string, stop: () => Promise<void>): void {
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, `shutting down: ${what}`)
+    setTimeout(() => {
+      logger.error('shutdown timed out; exiting')
+      process.exit(1)
+    }, timeoutMs).unref()
+    stop().then(() => {
+      logger.info('shutdown complete')
+      process.exit(0)
+    }, (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed')
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+}
