@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import type pg from 'pg'
+import pg from 'pg'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
@@ -15,6 +15,12 @@ export interface AppContext {
   databaseUrl: string
   db: Database
   pool: pg.Pool
+  /**
+   * Connections that only hold campaign session locks while an enrollment run works on `pool`.
+   * Separate so lock holders can never take every connection their own work needs; a caller
+   * waits here for its turn instead of timing out.
+   */
+  lockPool: pg.Pool
   /** Present when REDIS_URL is set. Fails fast while Redis is down (no offline queue). */
   redis: Redis | undefined
   metrics: Metrics
@@ -43,13 +49,17 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
     const client = redis
     closers.push(async () => { client.disconnect() })
   }
+  const lockPool = new pg.Pool({ connectionString: databaseUrl, max: config.DATABASE_POOL_SIZE, application_name: 'campaign-service-locks', connectionTimeoutMillis: 0 })
+  lockPool.on('error', () => {})
   closers.push(async () => { await db.destroy() })
+  closers.push(async () => { await lockPool.end() })
   return {
     config,
     logger,
     databaseUrl,
     db,
     pool,
+    lockPool,
     redis,
     metrics: createMetrics(pool),
     onClose: closer => { closers.push(closer) },

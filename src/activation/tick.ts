@@ -3,7 +3,7 @@ import { warningFor } from '../campaigns/service.js'
 import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import { completeDueEnrollments, completeFinishedCampaigns } from '../enrollment/completion.js'
 import { enrollCampaign } from '../enrollment/engine.js'
-import { withCampaignLock } from './campaign-lock.js'
+import { withCampaignLock } from '../enrollment/campaign-lock.js'
 import type { ActivationMetrics } from './metrics.js'
 import type { Enrolled, TickResult } from './schemas.js'
 import { countDueCampaigns, findDueCampaigns, findPendingCampaigns, markActivated, markExpired } from './repository.js'
@@ -21,7 +21,7 @@ function shortReason (error: unknown): string {
  * due enrollments and finished campaigns. Stops taking new campaigns when its budget is spent.
  */
 export async function runActivationTick (ctx: AppContext, metrics: ActivationMetrics): Promise<TickResult> {
-  const { db, pool, config, logger } = ctx
+  const { db, lockPool, config, logger } = ctx
   const started = Date.now()
   const deadline = started + config.ACTIVATION_TICK_BUDGET_MS
   const result: TickResult = { activated: [], expired: [], skipped: [], failed: [], remaining: 0, continued: [], completed: [], enrollmentsCompleted: 0 }
@@ -33,7 +33,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   }
   const attempt = async (campaignId: string, work: () => Promise<void>): Promise<void> => {
     try {
-      if (await withCampaignLock(pool, campaignId, work) === 'skipped') result.skipped.push(campaignId)
+      if (await withCampaignLock(lockPool, campaignId, work) === 'skipped') result.skipped.push(campaignId)
     } catch (error) {
       logger.error({ err: error, campaignId }, 'campaign activation failed')
       result.failed.push({ campaignId, error: shortReason(error) })

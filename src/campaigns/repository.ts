@@ -28,8 +28,9 @@ export function toCampaign (row: CampaignRow): Campaign {
 }
 
 /** Inserts a campaign: `active` (pending enrollment) when it starts now, else `scheduled`. */
-export async function insertCampaign (db: Queryable, clientId: string, input: CampaignInput, startsNow: boolean): Promise<CampaignRow> {
+export async function insertCampaign (db: Queryable, id: string, clientId: string, input: CampaignInput, startsNow: boolean): Promise<CampaignRow> {
   return await db.insertInto('campaigns').values({
+    id,
     client_id: clientId,
     name: input.name,
     status: startsNow ? 'active' : 'scheduled',

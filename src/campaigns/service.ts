@@ -1,7 +1,10 @@
 import { queueAirtableSyncForCancelledCampaign } from '../airtable/sync-queue.js'
+import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
+import { withCampaignLock } from '../enrollment/campaign-lock.js'
 import { enrollCampaign, type EnrollmentRun } from '../enrollment/engine.js'
 import { stopEnrollmentsOfCampaign } from '../enrollment/stop.js'
 import { conflict, notFound } from '../http/problem.js'
@@ -13,7 +16,13 @@ import type { Campaign, CampaignInput, CampaignPatch, EnrollResult, EnrollmentWa
 
 export interface CampaignServices {
   db: Database
+  lockPool: pg.Pool
   config: Config
+}
+
+/** The run result; the lock is only ever waited for here, never skipped. */
+async function runLocked (services: CampaignServices, id: string, run: () => Promise<EnrollmentRun>): Promise<EnrollmentRun> {
+  return await withCampaignLock(services.lockPool, id, run, { wait: true }) as EnrollmentRun
 }
 
 export function enrollOptions (config: Config): { config: Config, chunkSize: number, budgetMs: number } {
@@ -38,15 +47,21 @@ async function mustFind (db: Database, clientId: string, id: string): Promise<Ca
 export type CreatedCampaign = Campaign & { enrollment?: { totalMatching: number, enrolled: number }, warning?: EnrollmentWarning }
 
 /** Creates a campaign; one that starts now is enrolled before this returns. */
-export async function createCampaign ({ db, config }: CampaignServices, clientId: string, input: CampaignInput): Promise<CreatedCampaign> {
+export async function createCampaign (services: CampaignServices, clientId: string, input: CampaignInput): Promise<CreatedCampaign> {
+  const { db, config } = services
   assertCampaignRules(input)
   const startsNow = input.startAt == null || Date.parse(input.startAt) <= Date.now()
-  const row = await insertCampaign(db, clientId, input, startsNow)
-  if (!startsNow) return toCampaign(row)
-  const run = await enrollCampaign(db, row.id, enrollOptions(config))
+  if (!startsNow) return toCampaign(await insertCampaign(db, randomUUID(), clientId, input, false))
+  // The campaign's lock is taken before the row exists, so the activation tick can never
+  // continue this run's enrollment at the same time (the totals below are this run's alone).
+  const id = randomUUID()
+  const run = await runLocked(services, id, async () => {
+    await insertCampaign(db, id, clientId, input, true)
+    return await enrollCampaign(db, id, enrollOptions(config))
+  })
   const warning = warningFor(run)
   return {
-    ...toCampaign(await mustFind(db, clientId, row.id)),
+    ...toCampaign(await mustFind(db, clientId, id)),
     enrollment: { totalMatching: run.totalMatching, enrolled: run.enrolled },
     ...(warning !== undefined ? { warning } : {})
   }
@@ -91,10 +106,12 @@ export async function cancelCampaign ({ db, config }: CampaignServices, clientId
 }
 
 /** Tops up an active campaign with leads that match now, up to its cap. */
-export async function enrollMore ({ db, config }: CampaignServices, clientId: string, id: string): Promise<EnrollResult> {
+export async function enrollMore (services: CampaignServices, clientId: string, id: string): Promise<EnrollResult> {
+  const { db, config } = services
   const row = await mustFind(db, clientId, id)
   if (row.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${row.status}`, 'campaign-not-active')
-  const run = await enrollCampaign(db, id, enrollOptions(config))
+  // Waits while the tick (or another top-up) is enrolling this campaign, then enrolls what is left.
+  const run = await runLocked(services, id, async () => await enrollCampaign(db, id, enrollOptions(config)))
   const warning = warningFor(run)
   return { enrolled: run.enrolled, totalMatching: run.totalMatching, leadsEnrolled: run.leadsEnrolled, ...(warning !== undefined ? { warning } : {}) }
 }

@@ -14,6 +14,8 @@ t.test('a batch that fails every attempt is kept, listed for its client, counted
   const list = async (headers: Record<string, string>, query = '') => await app.api.inject({ method: 'GET', url: `/v1/sync/failures${query}`, headers })
   await eventually(async () => (await list(alice.headers)).json().data.length === 2, 'both batches kept as failed')
   t.equal(standIn.requests.length, 4, 'two attempts per batch')
+  // The worker deletes a job just after its handler has kept the failure, so wait for that.
+  await eventually(async () => (await syncJobs(app)).length === 0, 'the finished jobs to leave the queue')
   t.same(await syncJobs(app), [], 'the queue holds nothing for them any more')
 
   const failures = (await list(alice.headers)).json<{ data: Array<{ id: string, campaignId: string, leadIds: string[], attempts: number, lastError: string, failedAt: string }> }>().data

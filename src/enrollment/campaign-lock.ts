@@ -1,0 +1,33 @@
+import type pg from 'pg'
+
+const key = (campaignId: string): string => 'campaign:' + campaignId
+
+/**
+ * Runs `work` while holding the campaign's session advisory lock on a connection of its own
+ * (the work itself uses other pool connections). Returns `skipped` when another caller, on
+ * any replica, holds it — or, with `wait`, waits for it. Every enrollment run of a campaign
+ * (create, top-up, activation, continuation) holds it, so two runs never overlap and each one's
+ * totals are its own. A connection whose unlock failed is destroyed, which frees the lock.
+ */
+export async function withCampaignLock<T> (pool: pg.Pool, campaignId: string, work: () => Promise<T>, options: { wait?: boolean } = {}): Promise<T | 'skipped'> {
+  const client = await pool.connect()
+  let broken: Error | undefined
+  try {
+    if (options.wait === true) {
+      await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key(campaignId)])
+    } else {
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as locked', [key(campaignId)])
+      if (rows[0]?.locked !== true) return 'skipped'
+    }
+    try {
+      return await work()
+    } finally {
+      await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key(campaignId)]).catch((error: Error) => { broken = error })
+    }
+  } catch (error) {
+    broken ??= error as Error
+    throw error
+  } finally {
+    client.release(broken)
+  }
+}
