@@ -70,7 +70,12 @@ export async function createCampaign (services: CampaignServices, clientId: stri
 export async function previewCampaign (db: Database, clientId: string, input: CampaignInput): Promise<Preview> {
   assertCampaignRules(input)
   const targeting = input.targeting ?? {}
-  const [counts, sample] = await Promise.all([countAudience(db, clientId, targeting), sampleAudience(db, clientId, targeting, 10)])
+  // One snapshot, so the sample is the head of what was counted; no sample to look for when
+  // nobody is eligible (that search would walk the whole audience).
+  const { counts, sample } = await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async tx => {
+    const counts = await countAudience(tx, clientId, targeting)
+    return { counts, sample: counts.totalMatching === 0 ? [] : await sampleAudience(tx, clientId, targeting, 10) }
+  })
   const cap = input.maxLeadsToEnroll ?? Infinity
   return {
     totalMatching: counts.totalMatching,

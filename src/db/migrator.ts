@@ -34,7 +34,10 @@ export async function migrateToLatest (db: Database, connectionString: string): 
   // graphile-worker's own migrator races when replicas start together, so replicas take turns
   // under a session advisory lock held on a second connection. The pool is ours and closed after.
   const pool = new pg.Pool({ connectionString, max: 2 })
-  pool.on('error', () => {}) // an idle client dropping is not our failure; a query's error still throws
+  // An idle client dropping is not our failure; a query's error still throws. With both
+  // handlers graphile-worker also keeps its console warning about them out of our JSON logs.
+  pool.on('error', () => {})
+  pool.on('connect', client => { client.on('error', () => {}) })
   const lock = await pool.connect()
   const key = "hashtextextended('campaign-service:worker-migrations', 0)"
   try {

@@ -55,6 +55,11 @@ t.test('never twice in one campaign: not after completion, not after a stop', as
   // All delays 0: completesAt = enrolledAt, so the next run completes these enrollments first.
   const done = await createCampaign(app, headers, { targeting: { tags: ['x'] }, messages: instant })
   t.equal(done.leadsEnrolled, 2)
+  const { rows: due } = await app.ctx.pool.query("select count(*)::int as n from enrollments where campaign_id = $1 and status = 'active' and completes_at <= now()", [done.id])
+  t.equal(due[0].n, 2, 'both enrollments are past completesAt and not yet marked completed')
+  const preview = await app.api.inject({ method: 'POST', url: '/v1/campaigns/preview', headers, payload: { name: 'P', targeting: { tags: ['x'] }, messages: instant } })
+  t.match(preview.json(), { totalMatching: 2, excluded: { activeElsewhere: 0 } }, 'an enrollment past completesAt no longer counts as active')
+  t.same(preview.json().sample.map((l: { externalId: string }) => l.externalId).sort(), ['l1', 'l2'])
   t.same((await topUp(app, headers, done.id)).json(), { enrolled: 0, totalMatching: 0, leadsEnrolled: 2 }, 'completed leads are not enrolled again')
   t.same(await enrolledExternalIds(app, done.id, 'completed'), ['l1', 'l2'])
 
