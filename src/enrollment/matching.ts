@@ -30,16 +30,14 @@ export const activeSomewhere = sql<boolean>`exists (select 1 from enrollments a 
 /**
  * Matches and may be enrolled in `campaignId` now: not opted out, not active anywhere, never
  * enrolled in this campaign before. An active enrollment in this campaign is already caught by
- * the first probe, so the second is needed only once the campaign has an ended (completed or
- * stopped) enrollment: until then (every first run) one index lookup, evaluated once per
- * statement in the same snapshot, spares a probe per lead.
+ * the first probe, so the second looks only at the campaign's ended (completed or stopped)
+ * enrollments, through the partial index of those (migration 0006): on a first run it is empty.
  */
 export function eligibleCondition (clientId: string, campaignId: string, targeting: Targeting): RawBuilder<boolean> {
   return sql<boolean>`(${targetingCondition(clientId, targeting)}
     and not l.opted_out
     and not exists (select 1 from enrollments a where a.lead_id = l.id and a.status = 'active')
-    and (not exists (select 1 from enrollments x where x.campaign_id = ${campaignId} and x.status <> 'active')
-      or not exists (select 1 from enrollments p where p.campaign_id = ${campaignId} and p.lead_id = l.id)))`
+    and not exists (select 1 from enrollments p where p.campaign_id = ${campaignId} and p.lead_id = l.id and p.status <> 'active'))`
 }
 
 /** The cap order: highest icpScore first (nulls last), then oldest createdAt, then id. */
