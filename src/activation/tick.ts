@@ -31,9 +31,15 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
     const warning = warningFor(run)
     return { campaignId, enrolled: run.enrolled, totalMatching: run.totalMatching, ...(warning !== undefined ? { warning } : {}) }
   }
+  // A campaign is reported at most once per call: one skipped as due is not tried again as pending.
+  const handled = new Set<string>()
+  const skip = (campaignId: string): void => {
+    if (!result.skipped.includes(campaignId)) result.skipped.push(campaignId)
+  }
   const attempt = async (campaignId: string, work: () => Promise<void>): Promise<void> => {
+    handled.add(campaignId)
     try {
-      if (await withCampaignLock(lockPool, campaignId, work) === 'skipped') result.skipped.push(campaignId)
+      if (await withCampaignLock(lockPool, campaignId, work) === 'skipped') skip(campaignId)
     } catch (error) {
       logger.error({ err: error, campaignId }, 'campaign activation failed')
       result.failed.push({ campaignId, error: shortReason(error) })
@@ -45,18 +51,17 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
     await attempt(due.id, async () => {
       if (due.expired) {
         if (await markExpired(db, due.id)) result.expired.push(due.id)
-        else result.skipped.push(due.id)
+        else skip(due.id)
       } else if (await markActivated(db, due.id)) {
         result.activated.push(await enroll(due.id))
       } else {
-        result.skipped.push(due.id) // activated (or cancelled) by someone else meanwhile
+        skip(due.id) // activated (or cancelled) by someone else meanwhile
       }
     })
   }
-  const handled = new Set([...result.activated.map(a => a.campaignId), ...result.failed.map(f => f.campaignId)])
   for (const campaignId of await findPendingCampaigns(db, config.ACTIVATION_BATCH_SIZE)) {
     if (Date.now() >= deadline) break
-    if (handled.has(campaignId)) continue // activated (or failed) a moment ago: once per call is enough
+    if (handled.has(campaignId)) continue // activated, failed or skipped a moment ago: once per call is enough
     await attempt(campaignId, async () => { result.continued.push(await enroll(campaignId)) })
   }
   result.enrollmentsCompleted = await completeDueEnrollments(db, async (tx, completed) => await queueAirtableSyncForEnrollments(tx, config, completed))

@@ -124,6 +124,12 @@ t.test('two app instances ticking at once activate each campaign exactly once an
   const results = await Promise.all([tick(one), tick(two), tick(one), tick(two), tick(one), tick(two)])
   const activated = results.flatMap(r => r.json().activated.map((a: { campaignId: string }) => a.campaignId))
   t.same([...activated].sort(), [...ids].sort(), 'every due campaign activated exactly once')
+  for (const result of results) {
+    const body = result.json()
+    const named = [...body.activated.map((a: { campaignId: string }) => a.campaignId), ...body.expired, ...body.skipped,
+      ...body.failed.map((f: { campaignId: string }) => f.campaignId), ...body.continued.map((c: { campaignId: string }) => c.campaignId)]
+    t.equal(new Set(named).size, named.length, 'one answer names each campaign once')
+  }
   const { rows } = await one.ctx.pool.query(`
     select c.id, c.leads_enrolled, c.max_leads_to_enroll, (select count(*)::int from enrollments e where e.campaign_id = c.id) as made
     from campaigns c`)
