@@ -8,8 +8,9 @@ import adminRoutes from './admin/routes.js'
 import { authenticateClient } from './auth/hooks.js'
 import type { AppContext } from './context.js'
 import healthRoutes from './health/routes.js'
-import { installErrorHandlers } from './http/error-handler.js'
-import { validatorCompiler } from './http/validation.js'
+import { installErrorHandlers, sendProblem } from './http/error-handler.js'
+import { HttpProblem, badRequest } from './http/problem.js'
+import { unexpectedBodyErrors, unsafeTextErrors, validatorCompiler } from './http/validation.js'
 import leadRoutes from './leads/routes.js'
 import messageRoutes from './messages/routes.js'
 import campaignRoutes from './campaigns/routes.js'
@@ -38,6 +39,13 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     bodyLimit: 1024 * 1024,
+    // Errors the router raises before any route runs, as problem+json like every other error.
+    frameworkErrors: (error, _request, reply) => {
+      const problem = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new HttpProblem(414, 'URI Too Long', 'a path segment is longer than 100 characters')
+        : new HttpProblem(400, 'Bad Request', 'the URL is not valid (malformed percent-encoding?)')
+      void sendProblem(reply, problem)
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -46,11 +54,19 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
   // not malformed JSON; anything else goes through Fastify's parser (prototype-poisoning safe).
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
+  // Only JSON bodies: text/plain would reach validation as a string ("body must be object").
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) { done(null, undefined); return }
     parseJson(request, body as string, done)
   })
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
+  app.addHook('preValidation', async request => {
+    const errors = [...unsafeTextErrors(request.params), ...unsafeTextErrors(request.query), ...unsafeTextErrors(request.body)]
+    // A route without a body schema takes no body: an empty one or {} is fine, fields are typos.
+    if (request.routeOptions.schema?.body === undefined) errors.push(...unexpectedBodyErrors(request.body))
+    if (errors.length > 0) throw badRequest(errors.map(e => `${e.path} ${e.message}`).join('; '), errors)
+  })
   installErrorHandlers(app)
   return app
 }

@@ -27,6 +27,18 @@ export function toCampaign (row: CampaignRow): Campaign {
   }
 }
 
+/** An RFC 3339 time in UTC (`Z`), keeping every fractional digit it was given. */
+export function toUtc (value: string): string {
+  const fraction = /\.\d+/.exec(value)?.[0] ?? ''
+  return new Date(value.replace(fraction, '')).toISOString().replace('.000Z', fraction + 'Z')
+}
+
+/** Targeting as stored and answered: the created range in UTC, whatever offset it was given in. */
+function storedTargeting (targeting: Targeting): string {
+  const utc = (value: string | undefined) => value === undefined ? undefined : toUtc(value)
+  return JSON.stringify({ ...targeting, createdAfter: utc(targeting.createdAfter), createdBefore: utc(targeting.createdBefore) })
+}
+
 /** Inserts a campaign: `active` (pending enrollment) when it starts now, else `scheduled`. */
 export async function insertCampaign (db: Queryable, id: string, clientId: string, input: CampaignInput, startsNow: boolean): Promise<CampaignRow> {
   return await db.insertInto('campaigns').values({
@@ -34,7 +46,7 @@ export async function insertCampaign (db: Queryable, id: string, clientId: strin
     client_id: clientId,
     name: input.name,
     status: startsNow ? 'active' : 'scheduled',
-    targeting: JSON.stringify(input.targeting ?? {}),
+    targeting: storedTargeting(input.targeting ?? {}),
     messages: JSON.stringify(input.messages),
     total_delay_minutes: totalDelayMinutes(input.messages),
     start_at: input.startAt ?? null,
@@ -60,7 +72,7 @@ export async function listCampaigns (db: Queryable, clientId: string, options: {
 export async function updateScheduledCampaign (db: Queryable, id: string, patch: CampaignPatch): Promise<CampaignRow> {
   return await db.updateTable('campaigns').set({
     ...(patch.name !== undefined ? { name: patch.name } : {}),
-    ...(patch.targeting !== undefined ? { targeting: JSON.stringify(patch.targeting) } : {}),
+    ...(patch.targeting !== undefined ? { targeting: storedTargeting(patch.targeting) } : {}),
     ...(patch.messages !== undefined ? { messages: JSON.stringify(patch.messages), total_delay_minutes: totalDelayMinutes(patch.messages) } : {}),
     ...(patch.startAt !== undefined ? { start_at: patch.startAt } : {}),
     ...(patch.maxLeadsToEnroll !== undefined ? { max_leads_to_enroll: patch.maxLeadsToEnroll } : {}),

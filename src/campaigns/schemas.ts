@@ -24,6 +24,8 @@ export const Message = Type.Object({
 export type Message = Static<typeof Message>
 
 const Name = Type.String({ minLength: 1, maxLength: 200 })
+/** Stored as a PostgreSQL integer. */
+const Cap = (description?: string) => Type.Integer({ minimum: 1, maximum: 2147483647, ...(description !== undefined ? { description } : {}) })
 const Messages = Type.Array(Message, { minItems: 1, maxItems: 20 })
 
 export const CampaignInput = Type.Object({
@@ -31,7 +33,7 @@ export const CampaignInput = Type.Object({
   targeting: Type.Optional(Targeting),
   messages: Messages,
   startAt: Type.Optional(Nullable(Type.String({ format: 'date-time', description: 'future: scheduled; absent or past: enroll now' }))),
-  maxLeadsToEnroll: Type.Optional(Nullable(Type.Integer({ minimum: 1, description: 'no cap when absent' })))
+  maxLeadsToEnroll: Type.Optional(Nullable(Cap('no cap when absent')))
 }, { additionalProperties: false })
 export type CampaignInput = Static<typeof CampaignInput>
 
@@ -40,7 +42,7 @@ export const CampaignPatch = Type.Object({
   targeting: Type.Optional(Targeting),
   messages: Type.Optional(Messages),
   startAt: Type.Optional(Type.String({ format: 'date-time', description: 'a past time activates it at the next tick' })),
-  maxLeadsToEnroll: Type.Optional(Nullable(Type.Integer({ minimum: 1 })))
+  maxLeadsToEnroll: Type.Optional(Nullable(Cap()))
 }, { additionalProperties: false, minProperties: 1 })
 export type CampaignPatch = Static<typeof CampaignPatch>
 

@@ -33,8 +33,8 @@ export function enrollOptions (config: Config): { config: Config, chunkSize: num
 export function warningFor (run: EnrollmentRun): EnrollmentWarning | undefined {
   if (run.stoppedBy === undefined) return undefined
   const message = run.stoppedBy === 'enrollment_cap'
-    ? `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads: the campaign's maxLeadsToEnroll cap was reached, ${run.remaining} were not enrolled.`
-    : `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads before the enrollment time budget ran out; the remaining ${run.remaining} are enrolled by the next activation tick.`
+    ? `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads: the campaign's maxLeadsToEnroll cap was reached, ${run.remaining} ${run.remaining === 1 ? 'was' : 'were'} not enrolled.`
+    : `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads before the enrollment time budget ran out; the remaining ${run.remaining} ${run.remaining === 1 ? 'is' : 'are'} enrolled by the next activation tick.`
   return { totalMatching: run.totalMatching, enrolled: run.enrolled, remaining: run.remaining, reason: run.stoppedBy, message }
 }
 
@@ -102,7 +102,7 @@ export async function cancelCampaign ({ db, config }: CampaignServices, clientId
     const row = await findCampaign(tx, clientId, id, { forUpdate: true })
     if (row === undefined) throw notFound('campaign')
     if (row.status === 'cancelled') return toCampaign(row)
-    if (row.status !== 'scheduled' && row.status !== 'active') throw conflict(`a ${row.status} campaign cannot be cancelled`, 'campaign-ended')
+    if (row.status !== 'scheduled' && row.status !== 'active') throw conflict(`an ${row.status} campaign cannot be cancelled`, 'campaign-ended')
     const cancelled = await setCampaignStatus(tx, id, 'cancelled')
     await stopEnrollmentsOfCampaign(tx, id)
     await queueAirtableSyncForCancelledCampaign(tx, config, id)

@@ -45,6 +45,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found (also: another client\'s resource)',
   409: 'Conflict with the resource\'s state, or the same Idempotency-Key still running',
   413: 'Body too large',
+  415: 'Body not sent as application/json',
   422: 'Idempotency-Key reused with a different body',
   429: 'Rate limited: see Retry-After and RateLimit-* headers',
   502: 'Upstream failed',

@@ -1,14 +1,31 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import { fullFormats } from 'ajv-formats/dist/formats.js'
 import type { FastifySchemaCompiler } from 'fastify'
 import type { FieldError } from './problem.js'
 
 // ajv-formats ships CommonJS with a default export object.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
 
+// RFC 3339 date-times PostgreSQL can store: ajv-formats' rule, plus a year from 0001 (PostgreSQL
+// has no year 0), up to 9999, also in UTC, and an offset of at most 15:59 (its limit; real zones
+// stay within ±14:00).
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-](\d{2}):\d{2})$/
+
+function storableDateTime (base: (value: string) => boolean): (value: string) => boolean {
+  return value => {
+    const match = RFC3339.exec(value)
+    if (match === null || !base(value) || Number(match[1] ?? 0) > 15) return false
+    const utcYear = new Date(value).getUTCFullYear() // also in range once moved to UTC
+    return utcYear >= 1 && utcYear <= 9999
+  }
+}
+
 function makeAjv (coerceTypes: boolean | 'array'): Ajv {
   const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: true, strict: false })
   addFormats(ajv)
+  const dateTime = fullFormats['date-time'] as { validate: (value: string) => boolean, compare: (a: string, b: string) => number | undefined }
+  ajv.addFormat('date-time', { type: 'string', validate: storableDateTime(dateTime.validate), compare: dateTime.compare })
   return ajv
 }
 
@@ -59,4 +76,29 @@ function unionMessage (branches: Array<Partial<ErrorObject>>): string {
   if (specific?.message !== undefined) return specific.message
   const types = branches.filter(e => e.keyword === 'type').map(e => String((e.params as { type?: unknown } | undefined)?.type))
   return types.length > 0 ? `must be ${types.join(' or ')}` : 'has the wrong type or value'
+}
+
+// NUL cannot be stored in PostgreSQL text, and a lone UTF-16 surrogate is not Unicode at all:
+// either would fail deep in the database as a 500. Refused up front, naming the field.
+const UNSAFE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const UNSAFE_MESSAGE = 'must not contain NUL (U+0000) or unpaired surrogate characters'
+
+/** Every string (and object key) in a parsed body, query or params that text columns cannot hold. */
+export function unsafeTextErrors (value: unknown, path = ''): FieldError[] {
+  if (typeof value === 'string') return UNSAFE_TEXT.test(value) ? [{ path, message: UNSAFE_MESSAGE }] : []
+  if (value === null || typeof value !== 'object') return []
+  const errors: FieldError[] = []
+  for (const [key, item] of Object.entries(value)) {
+    const itemPath = path === '' ? key : `${path}/${key}`
+    if (UNSAFE_TEXT.test(key)) errors.push({ path: itemPath, message: 'field name ' + UNSAFE_MESSAGE })
+    else errors.push(...unsafeTextErrors(item, itemPath))
+  }
+  return errors
+}
+
+/** For a route that takes no body: nothing, or an empty object. */
+export function unexpectedBodyErrors (body: unknown): FieldError[] {
+  if (body === undefined || body === null) return []
+  if (typeof body === 'object' && !Array.isArray(body)) return Object.keys(body).map(path => ({ path, message: 'is not a known field (this endpoint takes no body)' }))
+  return [{ path: 'body', message: 'must be empty (this endpoint takes no body)' }]
 }

@@ -19,7 +19,9 @@ t.test('errors are problem+json without internals; bad input is never a 500', as
     { method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'x', messages: [{ body: 'a', delayMinutes: 0 }], startAt: 'tomorrow' } },
     { method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'x', messages: [{ body: 'a', delayMinutes: 0 }], surprise: true } },
     { method: 'GET', url: '/v1/nothing-here', headers },
-    { method: 'DELETE', url: '/v1/leads', headers }
+    { method: 'DELETE', url: '/v1/leads', headers },
+    { method: 'GET', url: `/v1/leads/${'x'.repeat(5000)}`, headers },
+    { method: 'GET', url: '/v1/leads/%E0%A4%A', headers }
   ] as const
   for (const request of cases) {
     const response = await app.api.inject(request as never)
@@ -34,6 +36,47 @@ t.test('errors are problem+json without internals; bad input is never a 500', as
   t.same(unknownField.json().errors, [{ path: 'surprise', message: 'is not a known field' }])
 })
 
+t.test('text and numbers the database cannot hold are a 400 naming the field, never a 500', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const json = { ...headers, 'content-type': 'application/json' }
+  const messages = [{ body: 'Hi', delayMinutes: 0 }]
+  const scheduled = (await app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 's', messages, startAt: '2099-01-01T00:00:00Z' } })).json()
+  const cases: Array<{ method: string, url: string, payload?: string, path: string }> = [
+    { method: 'POST', url: '/v1/leads/bulk', payload: '{"leads":[{"externalId":"a","firstName":"A"},{"externalId":"b","firstName":"B","lastName":"x\\u0000y"}]}', path: 'leads/1/lastName' },
+    { method: 'POST', url: '/v1/leads/bulk', payload: '{"leads":[{"externalId":"a","firstName":"A\\ud800"}]}', path: 'leads/0/firstName' },
+    { method: 'POST', url: '/v1/leads/bulk', payload: '{"leads":[{"externalId":"a","firstName":"A","tags":["ok","\\udc00"]}]}', path: 'leads/0/tags/1' },
+    { method: 'GET', url: '/v1/leads?tag=a%00b', path: 'tag' },
+    { method: 'POST', url: '/v1/campaigns/preview', payload: '{"name":"p","messages":[{"body":"Hi","delayMinutes":0}],"targeting":{"tags":["a\\u0000"]}}', path: 'targeting/tags/0' },
+    { method: 'POST', url: '/v1/campaigns', payload: JSON.stringify({ name: 'c', messages, maxLeadsToEnroll: 2147483648 }), path: 'maxLeadsToEnroll' },
+    { method: 'PATCH', url: `/v1/campaigns/${scheduled.id}`, payload: JSON.stringify({ maxLeadsToEnroll: 9007199254740993 }), path: 'maxLeadsToEnroll' },
+    { method: 'POST', url: '/v1/leads/bulk', payload: JSON.stringify({ leads: [{ externalId: 'a', firstName: 'A', createdAt: '0000-01-01T00:00:00Z' }] }), path: 'leads/0/createdAt' },
+    { method: 'POST', url: '/v1/leads/bulk', payload: JSON.stringify({ leads: [{ externalId: 'a', firstName: 'A', createdAt: '2024-01-01T00:00:00-23:59' }] }), path: 'leads/0/createdAt' },
+    { method: 'POST', url: '/v1/campaigns/preview', payload: JSON.stringify({ name: 'p', messages, targeting: { createdAfter: '0001-01-01T00:00:00+01:00' } }), path: 'targeting/createdAfter' },
+    { method: 'POST', url: '/v1/campaigns', payload: JSON.stringify({ name: 'c', messages, startAt: '9999-12-31T23:59:59-01:00' }), path: 'startAt' }
+  ]
+  for (const { path, ...request } of cases) {
+    const response = await app.api.inject({ ...request, headers: json } as never)
+    t.equal(response.statusCode, 400, `${request.method} ${request.url} ${request.payload ?? ''}`)
+    t.ok(response.json().errors?.some((e: { path: string }) => e.path === path), `names ${path}: ${response.body}`)
+  }
+  const { rows } = await app.ctx.pool.query('select count(*)::int as n from leads')
+  t.equal(rows[0].n, 0, 'nothing was written')
+  const plain = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: { ...headers, 'content-type': 'text/plain' }, payload: '{"leads":[]}' })
+  t.equal(plain.statusCode, 415, 'a JSON text sent as text/plain is refused as such')
+})
+
+t.test('a created range given with an offset is answered in UTC, every digit kept', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const targeting = { createdAfter: '2020-01-01T02:00:00+03:00', createdBefore: '2030-01-01T00:00:00.123456-05:00' }
+  const created = await app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'c', targeting, messages: [{ body: 'Hi', delayMinutes: 0 }], startAt: '2099-01-01T00:00:00+01:00' } })
+  t.equal(created.statusCode, 201, created.body)
+  t.match(created.json(), { startAt: '2098-12-31T23:00:00.000Z', targeting: { createdAfter: '2019-12-31T23:00:00Z', createdBefore: '2030-01-01T05:00:00.123456Z' } })
+  const patched = await app.api.inject({ method: 'PATCH', url: `/v1/campaigns/${created.json().id}`, headers, payload: { targeting: { createdAfter: '2021-06-01T00:00:00-07:00' } } })
+  t.match(patched.json().targeting, { createdAfter: '2021-06-01T07:00:00Z' })
+})
+
 t.test('an empty application/json body on a body-less POST is accepted', async t => {
   const app = await buildTestApp(t)
   const { headers } = await app.createClient()
@@ -42,6 +85,12 @@ t.test('an empty application/json body on a body-less POST is accepted', async t
   t.equal(response.statusCode, 200, response.body)
   const proto = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: { ...headers, 'content-type': 'application/json' }, payload: '{"__proto__":{"x":1},"leads":[]}' })
   t.equal(proto.statusCode, 400, 'prototype poisoning is refused')
+  const braces = await app.api.inject({ method: 'POST', url: `/v1/campaigns/${created.json().id}/enroll`, headers, payload: {} })
+  t.equal(braces.statusCode, 200, 'an empty object is no body too')
+  const typo = await app.api.inject({ method: 'POST', url: `/v1/campaigns/${created.json().id}/cancel`, headers, payload: { reason: 'x' } })
+  t.equal(typo.statusCode, 400, 'a field sent to an endpoint that takes none is refused')
+  t.same(typo.json().errors, [{ path: 'reason', message: 'is not a known field (this endpoint takes no body)' }])
+  t.equal((await app.api.inject({ method: 'GET', url: `/v1/campaigns/${created.json().id}`, headers })).json().status, 'active', 'and nothing happened')
 })
 
 t.test('requests carry an id; a given x-request-id is echoed', async t => {

@@ -28,6 +28,18 @@ t.test('the served document covers the contract and declares bearer auth', async
       if (path.startsWith('/v1/')) t.ok((operation.security ?? []).length > 0, `${method} ${path} declares its security`)
     }
   }
+  type Operation = { parameters?: Array<{ name: string, in: string, required?: boolean }>, responses: Record<string, unknown> }
+  const operations = document.paths as Record<string, Record<string, Operation>>
+  for (const path of ['/v1/leads', '/v1/campaigns', '/v1/campaigns/{id}/enrollments', '/v1/sync/failures']) {
+    const limit = operations[path]?.get?.parameters?.find(p => p.name === 'limit')
+    t.equal(limit?.required, false, `${path}: limit has a default, so it may be left out`)
+  }
+  for (const [path, methods] of Object.entries(operations)) {
+    for (const method of ['post', 'patch']) {
+      const responses = methods[method]?.responses
+      if (responses !== undefined) t.ok(['400', '413', '415'].every(status => status in responses), `${method} ${path} documents 400, 413 and 415`)
+    }
+  }
   const docs = await app.api.inject({ method: 'GET', url: '/docs/' })
   t.equal(docs.statusCode, 200)
   t.match(docs.headers['content-type'], /text\/html/)
