@@ -29,6 +29,15 @@ export interface Apps {
   internal: FastifyInstance
 }
 
+function parsesAsJson (text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
@@ -58,7 +67,14 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) { done(null, undefined); return }
-    parseJson(request, body as string, done)
+    parseJson(request, body as string, (error, value) => {
+      // Fastify refuses prototype-poisoning keys as "invalid JSON"; say what is really wrong.
+      if (error !== null && parsesAsJson(body as string)) {
+        done(new HttpProblem(400, 'Bad Request', 'the request body uses a forbidden key (__proto__ or constructor.prototype)', { type: 'forbidden-json-key' }), undefined)
+      } else {
+        done(error, value)
+      }
+    })
   })
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
   app.addHook('preValidation', async request => {

@@ -29,7 +29,7 @@ export const listOf = <T extends TSchema>(item: T) => Type.Object({
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Retry-safe key: the same key and body within 24 h returns the first response' }))
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Retry-safe key: the same key and body within 24 h returns the first response without doing the work again; another body with the key → 422; while the first is still running → 409. A request that fails (4xx, 5xx) keeps nothing, so a corrected request may use the key again.' }))
 })
 
 /** Standard error responses for a route's schema, so the OpenAPI document lists them. */

@@ -85,6 +85,7 @@ t.test('an empty application/json body on a body-less POST is accepted', async t
   t.equal(response.statusCode, 200, response.body)
   const proto = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: { ...headers, 'content-type': 'application/json' }, payload: '{"__proto__":{"x":1},"leads":[]}' })
   t.equal(proto.statusCode, 400, 'prototype poisoning is refused')
+  t.match(proto.json(), { type: /forbidden-json-key$/, detail: /forbidden key/ }, 'and said so, not called malformed')
   const braces = await app.api.inject({ method: 'POST', url: `/v1/campaigns/${created.json().id}/enroll`, headers, payload: {} })
   t.equal(braces.statusCode, 200, 'an empty object is no body too')
   const typo = await app.api.inject({ method: 'POST', url: `/v1/campaigns/${created.json().id}/cancel`, headers, payload: { reason: 'x' } })
