@@ -40,6 +40,12 @@ t.test('the served document covers the contract and declares bearer auth', async
       if (responses !== undefined) t.ok(['400', '413', '415'].every(status => status in responses), `${method} ${path} documents 400, 413 and 415`)
     }
   }
+  t.match(document.components.schemas.Problem, { required: ['type', 'title', 'status', 'detail'] })
+  const problemSchemas = Object.values(operations).flatMap(methods => Object.values(methods))
+    .flatMap(operation => Object.values(operation.responses) as Array<{ content?: Record<string, { schema?: unknown }> }>)
+    .map(response => response.content?.['application/problem+json']?.schema).filter(schema => schema !== undefined)
+  t.ok(problemSchemas.length > 50, `${problemSchemas.length} problem responses`)
+  t.ok(problemSchemas.every(schema => (schema as { $ref?: string }).$ref === '#/components/schemas/Problem'), 'each names the one Problem schema')
   const docs = await app.api.inject({ method: 'GET', url: '/docs/' })
   t.equal(docs.statusCode, 200)
   t.match(docs.headers['content-type'], /text\/html/)
