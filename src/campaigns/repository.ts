@@ -74,7 +74,8 @@ export async function updateScheduledCampaign (db: Queryable, id: string, patch:
     ...(patch.name !== undefined ? { name: patch.name } : {}),
     ...(patch.targeting !== undefined ? { targeting: storedTargeting(patch.targeting) } : {}),
     ...(patch.messages !== undefined ? { messages: JSON.stringify(patch.messages), total_delay_minutes: totalDelayMinutes(patch.messages) } : {}),
-    ...(patch.startAt !== undefined ? { start_at: patch.startAt } : {}),
+    // null: start now, as on create; the next activation tick enrolls it.
+    ...(patch.startAt !== undefined ? { start_at: patch.startAt ?? sql<Date>`now()` } : {}),
     ...(patch.maxLeadsToEnroll !== undefined ? { max_leads_to_enroll: patch.maxLeadsToEnroll } : {}),
     updated_at: new Date()
   }).where('id', '=', id).where('status', '=', 'scheduled').returningAll().executeTakeFirstOrThrow()

@@ -41,7 +41,7 @@ export const CampaignPatch = Type.Object({
   name: Type.Optional(Name),
   targeting: Type.Optional(Targeting),
   messages: Type.Optional(Messages),
-  startAt: Type.Optional(Type.String({ format: 'date-time', description: 'a past time activates it at the next tick' })),
+  startAt: Type.Optional(Nullable(Type.String({ format: 'date-time', description: 'a past time (or null: now) activates it at the next tick' }))),
   maxLeadsToEnroll: Type.Optional(Nullable(Cap()))
 }, { additionalProperties: false, minProperties: 1 })
 export type CampaignPatch = Static<typeof CampaignPatch>

@@ -37,6 +37,12 @@ t.test('PATCH changes a scheduled campaign, with the same rules as create', asyn
   t.equal((await patch({})).statusCode, 400, 'an empty patch is refused')
   const read = await app.api.inject({ method: 'GET', url: `/v1/campaigns/${scheduled.id}`, headers })
   t.match(read.json(), { name: 'Renamed', maxLeadsToEnroll: null }, 'rejected patches changed nothing')
+
+  // startAt null means now, as on create: still scheduled, and due at once.
+  const now = await patch({ startAt: null })
+  t.equal(now.statusCode, 200, now.body)
+  t.equal(now.json().status, 'scheduled')
+  t.ok(Date.parse(now.json().startAt) <= Date.now(), `startAt ${now.json().startAt} is not in the future`)
 })
 
 t.test('PATCH and top-up answer 409 outside their states', async t => {
