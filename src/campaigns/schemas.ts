@@ -43,7 +43,7 @@ export const CampaignPatch = Type.Object({
   messages: Type.Optional(Messages),
   startAt: Type.Optional(Nullable(Type.String({ format: 'date-time', description: 'a past time (or null: now) activates it at the next tick' }))),
   maxLeadsToEnroll: Type.Optional(Nullable(Cap()))
-}, { additionalProperties: false, minProperties: 1 })
+}, { additionalProperties: false, minProperties: 1, description: 'Each field given replaces the stored one whole (targeting and messages included); fields left out are kept.' })
 export type CampaignPatch = Static<typeof CampaignPatch>
 
 export const CampaignStatus = Type.Enum(['scheduled', 'active', 'completed', 'expired', 'cancelled'])
