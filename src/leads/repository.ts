@@ -37,24 +37,32 @@ const OPTIONAL_FIELDS = [
 
 /**
  * Upserts a batch in two set-based statements (update the known externalIds, insert the rest).
- * The caller holds the client lock, so no concurrent import can slip between the two.
- * Returns the ids of leads that are opted out after the import.
+ * A known lead whose fields all equal the stored ones is left alone (no write, no new
+ * updatedAt) and counted as unchanged. The caller holds the client lock, so no concurrent
+ * import can slip between the two. Returns the ids of leads opted out by this import.
  */
-export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, optedOutIds: string[] }> {
+export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, unchanged: number, optedOutIds: string[] }> {
   const input = JSON.stringify(leads)
-  const keep = (api: string, column: string, type: string) =>
-    sql.raw(`${column} = case when i.item ? '${api}' then (i.item->>'${api}')::${type} else l.${column} end`)
+  const given = (api: string, column: string, type: string) =>
+    sql.raw(`case when i.item ? '${api}' then (i.item->>'${api}')::${type} else l.${column} end as ${column}`)
+  const columns = ['first_name', ...OPTIONAL_FIELDS.map(([, column]) => column), 'tags', 'opted_out', 'created_at']
+  const list = (alias: string) => sql.raw(columns.map(column => `${alias}.${column}`).join(', '))
   const updated = await sql<{ id: string, opted_out: boolean }>`
-    with i as (select item from jsonb_array_elements(${input}::jsonb) as item)
+    with i as (select item from jsonb_array_elements(${input}::jsonb) as item),
+    n as (
+      select l.id,
+        i.item->>'firstName' as first_name,
+        ${sql.join(OPTIONAL_FIELDS.map(([api, column, type]) => given(api, column, type)))},
+        case when i.item ? 'tags' then array(select jsonb_array_elements_text(i.item->'tags')) else l.tags end as tags,
+        case when i.item ? 'optedOut' then (i.item->>'optedOut')::boolean else l.opted_out end as opted_out,
+        coalesce((i.item->>'createdAt')::timestamptz, l.created_at) as created_at
+      from i join leads l on l.client_id = ${clientId} and l.external_id = i.item->>'externalId'
+    )
     update leads l set
-      first_name = i.item->>'firstName',
-      ${sql.join(OPTIONAL_FIELDS.map(([api, column, type]) => keep(api, column, type)))},
-      tags = case when i.item ? 'tags' then array(select jsonb_array_elements_text(i.item->'tags')) else l.tags end,
-      opted_out = case when i.item ? 'optedOut' then (i.item->>'optedOut')::boolean else l.opted_out end,
-      created_at = coalesce((i.item->>'createdAt')::timestamptz, l.created_at),
+      ${sql.raw(columns.map(column => `${column} = n.${column}`).join(', '))},
       updated_at = now()
-    from i
-    where l.client_id = ${clientId} and l.external_id = i.item->>'externalId'
+    from n
+    where l.id = n.id and (${list('l')}) is distinct from (${list('n')})
     returning l.id, l.opted_out`.execute(tx)
   const created = await sql<{ id: string, opted_out: boolean }>`
     insert into leads (client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, opted_out, airtable_record_id, created_at)
@@ -66,7 +74,8 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
     on conflict (client_id, external_id) do nothing
     returning id, opted_out`.execute(tx)
   const optedOutIds = [...updated.rows, ...created.rows].filter(r => r.opted_out).map(r => r.id)
-  return { created: created.rows.length, updated: updated.rows.length, optedOutIds }
+  const unchanged = leads.length - created.rows.length - updated.rows.length
+  return { created: created.rows.length, updated: updated.rows.length, unchanged, optedOutIds }
 }
 
 export async function findLead (db: Queryable, clientId: string, id: string): Promise<LeadRow | undefined> {

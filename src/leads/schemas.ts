@@ -52,7 +52,11 @@ export const BulkLeadsBody = Type.Object({
 }, { additionalProperties: false })
 export type BulkLeadsBody = Static<typeof BulkLeadsBody>
 
-export const BulkLeadsResult = Type.Object({ created: Type.Integer(), updated: Type.Integer() })
+export const BulkLeadsResult = Type.Object({
+  created: Type.Integer(),
+  updated: Type.Integer({ description: 'known leads with at least one field changed' }),
+  unchanged: Type.Integer({ description: 'known leads sent with the values they already had: not written, updatedAt kept' })
+})
 export type BulkLeadsResult = Static<typeof BulkLeadsResult>
 
 export const LeadPatch = Type.Object({

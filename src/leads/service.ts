@@ -35,7 +35,7 @@ export async function importLeads ({ db, config }: LeadServices, clientId: strin
     const result = await upsertLeads(tx, clientId, leads)
     const stopped = await stopEnrollmentsOfLeads(tx, clientId, result.optedOutIds)
     await queueAirtableSyncForEnrollments(tx, config, stopped)
-    return { created: result.created, updated: result.updated }
+    return { created: result.created, updated: result.updated, unchanged: result.unchanged }
   })
 }
 

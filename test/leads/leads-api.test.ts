@@ -12,15 +12,25 @@ t.test('bulk import creates, then updates by externalId, keeping absent fields',
     ] }
   })
   t.equal(first.statusCode, 200)
-  t.same(first.json(), { created: 2, updated: 0 })
+  t.same(first.json(), { created: 2, updated: 0, unchanged: 0 })
 
   const second = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: 'k-1', firstName: 'Annie', icpScore: null }] } })
-  t.same(second.json(), { created: 0, updated: 1 })
+  t.same(second.json(), { created: 0, updated: 1, unchanged: 0 })
 
   const list = await app.api.inject({ method: 'GET', url: '/v1/leads?tag=vip', headers })
   const [lead] = list.json().data
   t.match(lead, { externalId: 'k-1', firstName: 'Annie', lastName: 'Lee', icpScore: null, engagementLevel: 'high', tags: ['vip', 'kajabi'], createdAt: '2024-01-02T03:04:05.000Z', optedOut: false })
   t.equal(list.json().data.length, 1)
+
+  // The same values again (absent fields keep theirs): nothing written, updatedAt kept.
+  const again = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [
+    { externalId: 'k-1', firstName: 'Annie', tags: ['vip', 'kajabi'], icpScore: null, createdAt: '2024-01-02T03:04:05+00:00' },
+    { externalId: 'k-2', firstName: 'Bob', tags: ['new'] },
+    { externalId: 'k-3', firstName: 'Cy' }
+  ] } })
+  t.same(again.json(), { created: 1, updated: 1, unchanged: 1 })
+  const after = await app.api.inject({ method: 'GET', url: `/v1/leads/${lead.id}`, headers })
+  t.equal(after.json().updatedAt, lead.updatedAt, 'an unchanged lead keeps its updatedAt')
 })
 
 t.test('one invalid item rejects the whole batch and names leads/<index>/<field>', async t => {
@@ -91,7 +101,7 @@ t.test('bulk import honours Idempotency-Key', async t => {
   t.ok(statuses[0] === 200 && (statuses[1] === 200 || statuses[1] === 409), `concurrent copies: ${statuses.join(',')}`)
   const replay = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: h, payload })
   t.equal(replay.statusCode, 200)
-  t.same(replay.json(), { created: 1, updated: 0 }, 'the first response, not a second import')
+  t.same(replay.json(), { created: 1, updated: 0, unchanged: 0 }, 'the first response, not a second import')
   t.equal(replay.headers['idempotent-replayed'], 'true')
   const other = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: h, payload: { leads: [{ externalId: 'i-2', firstName: 'J' }] } })
   t.equal(other.statusCode, 422)

@@ -52,7 +52,7 @@ t.test('zero configuration: embedded PostgreSQL, a first key from the CLI while 
   t.match(apiKey, /^cs_/)
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }
   const imported = await fetch(`http://127.0.0.1:${port}/v1/leads/bulk`, { method: 'POST', headers, body: JSON.stringify({ leads: [{ externalId: 'first', firstName: 'Ada' }] }) })
-  t.same(await imported.json(), { created: 1, updated: 0 }, 'the server sees the client the CLI made')
+  t.same(await imported.json(), { created: 1, updated: 0, unchanged: 0 }, 'the server sees the client the CLI made')
 
   t.equal(await stop(first), 0, 'SIGTERM: exit 0')
   t.notOk(existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'the embedded cluster stopped with the server')
