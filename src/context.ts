@@ -24,6 +24,13 @@ export interface AppContext {
   /** Present when REDIS_URL is set. Fails fast while Redis is down (no offline queue). */
   redis: Redis | undefined
   metrics: Metrics
+  /**
+   * Aborted when shutdown begins: long work (an enrollment run, an activation tick) stops at its
+   * next chunk and leaves the rest pending for the next tick, so in-flight requests finish
+   * within the shutdown window.
+   */
+  stopping: AbortSignal
+  beginShutdown: () => void
   /** Closers run in reverse order of registration by close(). */
   onClose: (closer: () => Promise<void>) => void
   close: () => Promise<void>
@@ -53,6 +60,7 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
   lockPool.on('error', () => {})
   closers.push(async () => { await db.destroy() })
   closers.push(async () => { await lockPool.end() })
+  const shutdown = new AbortController()
   return {
     config,
     logger,
@@ -62,6 +70,8 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
     lockPool,
     redis,
     metrics: createMetrics(pool),
+    stopping: shutdown.signal,
+    beginShutdown: () => { shutdown.abort() },
     onClose: closer => { closers.push(closer) },
     close: async () => {
       for (const closer of closers.reverse()) {

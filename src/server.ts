@@ -25,6 +25,7 @@ async function main (): Promise<void> {
   }
 
   exitGracefullyOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, 'no new requests, finishing those in flight', async () => {
+    ctx.beginShutdown()
     await Promise.all([api.close(), internal.close()])
     await ctx.close()
   })

@@ -23,6 +23,7 @@ async function main (): Promise<void> {
   await internal.listen({ port: config.INTERNAL_PORT, host: config.HOST })
 
   exitGracefullyOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, 'finishing running jobs', async () => {
+    ctx.beginShutdown()
     await Promise.all([internal.close(), api.close()])
     await ctx.close()
   })

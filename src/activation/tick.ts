@@ -18,14 +18,15 @@ function shortReason (error: unknown): string {
 /**
  * One activation call: expire or activate due scheduled campaigns (each under its try-lock,
  * through the same engine as POST /v1/campaigns), continue time-budget stops, then complete
- * due enrollments and finished campaigns. Stops taking new campaigns when its budget is spent.
+ * due enrollments and finished campaigns. Stops taking new campaigns when its budget is spent or
+ * shutdown begins (a run in progress stops at its next chunk; the next tick continues it).
  */
 export async function runActivationTick (ctx: AppContext, metrics: ActivationMetrics): Promise<TickResult> {
   const { db, lockPool, config, logger } = ctx
   const started = Date.now()
   const deadline = started + config.ACTIVATION_TICK_BUDGET_MS
   const result: TickResult = { activated: [], expired: [], skipped: [], failed: [], remaining: 0, continued: [], completed: [], enrollmentsCompleted: 0 }
-  const enrollOptions = () => ({ config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: Math.max(1, Math.min(config.ENROLLMENT_TIME_BUDGET_MS, deadline - Date.now())) })
+  const enrollOptions = () => ({ config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: Math.max(1, Math.min(config.ENROLLMENT_TIME_BUDGET_MS, deadline - Date.now())), signal: ctx.stopping })
   const enroll = async (campaignId: string): Promise<Enrolled> => {
     const run = await enrollCampaign(db, campaignId, enrollOptions())
     const warning = warningFor(run)
@@ -47,7 +48,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   }
 
   for (const due of await findDueCampaigns(db, config.ACTIVATION_BATCH_SIZE)) {
-    if (Date.now() >= deadline) break
+    if (Date.now() >= deadline || ctx.stopping.aborted) break
     await attempt(due.id, async () => {
       if (due.expired) {
         if (await markExpired(db, due.id)) result.expired.push(due.id)
@@ -60,7 +61,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
     })
   }
   for (const campaignId of await findPendingCampaigns(db, config.ACTIVATION_BATCH_SIZE)) {
-    if (Date.now() >= deadline) break
+    if (Date.now() >= deadline || ctx.stopping.aborted) break
     if (handled.has(campaignId)) continue // activated, failed or skipped a moment ago: once per call is enough
     await attempt(campaignId, async () => { result.continued.push(await enroll(campaignId)) })
   }

@@ -9,7 +9,7 @@ const security = [{ clientKey: [] }]
 const tags = ['campaigns']
 
 const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
-  const services = { db: app.ctx.db, lockPool: app.ctx.lockPool, config: app.ctx.config }
+  const services = { db: app.ctx.db, lockPool: app.ctx.lockPool, config: app.ctx.config, stopping: app.ctx.stopping }
 
   app.post('/campaigns', {
     schema: {

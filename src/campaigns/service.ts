@@ -5,7 +5,7 @@ import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
 import { withCampaignLock } from '../enrollment/campaign-lock.js'
-import { enrollCampaign, type EnrollmentRun } from '../enrollment/engine.js'
+import { enrollCampaign, type EnrollOptions, type EnrollmentRun } from '../enrollment/engine.js'
 import { stopEnrollmentsOfCampaign } from '../enrollment/stop.js'
 import { conflict, notFound } from '../http/problem.js'
 import { toLead } from '../leads/repository.js'
@@ -18,6 +18,8 @@ export interface CampaignServices {
   db: Database
   lockPool: pg.Pool
   config: Config
+  /** Aborted when the process begins to shut down: a run stops at its next chunk. */
+  stopping?: AbortSignal
 }
 
 /** The run result; the lock is only ever waited for here, never skipped. */
@@ -25,8 +27,8 @@ async function runLocked (services: CampaignServices, id: string, run: () => Pro
   return await withCampaignLock(services.lockPool, id, run, { wait: true }) as EnrollmentRun
 }
 
-export function enrollOptions (config: Config): { config: Config, chunkSize: number, budgetMs: number } {
-  return { config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: config.ENROLLMENT_TIME_BUDGET_MS }
+function enrollOptions ({ config, stopping }: CampaignServices): EnrollOptions {
+  return { config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: config.ENROLLMENT_TIME_BUDGET_MS, ...(stopping !== undefined ? { signal: stopping } : {}) }
 }
 
 /** The contract's warning, present only when eligible leads were left behind. */
@@ -34,7 +36,7 @@ export function warningFor (run: EnrollmentRun): EnrollmentWarning | undefined {
   if (run.stoppedBy === undefined) return undefined
   const message = run.stoppedBy === 'enrollment_cap'
     ? `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads: the campaign's maxLeadsToEnroll cap was reached, ${run.remaining} ${run.remaining === 1 ? 'was' : 'were'} not enrolled.`
-    : `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads before the enrollment time budget ran out; the remaining ${run.remaining} ${run.remaining === 1 ? 'is' : 'are'} enrolled by the next activation tick.`
+    : `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads before the enrollment time budget ran out (or the service began to shut down); the remaining ${run.remaining} ${run.remaining === 1 ? 'is' : 'are'} enrolled by the next activation tick.`
   return { totalMatching: run.totalMatching, enrolled: run.enrolled, remaining: run.remaining, reason: run.stoppedBy, message }
 }
 
@@ -57,7 +59,7 @@ export async function createCampaign (services: CampaignServices, clientId: stri
   const id = randomUUID()
   const run = await runLocked(services, id, async () => {
     await insertCampaign(db, id, clientId, input, true)
-    return await enrollCampaign(db, id, enrollOptions(config))
+    return await enrollCampaign(db, id, enrollOptions(services))
   })
   const warning = warningFor(run)
   return {
@@ -116,7 +118,7 @@ export async function enrollMore (services: CampaignServices, clientId: string, 
   const row = await mustFind(db, clientId, id)
   if (row.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${row.status}`, 'campaign-not-active')
   // Waits while the tick (or another top-up) is enrolling this campaign, then enrolls what is left.
-  const run = await runLocked(services, id, async () => await enrollCampaign(db, id, enrollOptions(config)))
+  const run = await runLocked(services, id, async () => await enrollCampaign(db, id, enrollOptions(services)))
   const warning = warningFor(run)
   return { enrolled: run.enrolled, totalMatching: run.totalMatching, leadsEnrolled: run.leadsEnrolled, ...(warning !== undefined ? { warning } : {}) }
 }

@@ -27,6 +27,8 @@ export interface EnrollOptions {
   chunkSize: number
   /** Wall-clock budget for the run; checked between chunks (a chunk always commits whole). */
   budgetMs: number
+  /** Shutdown: stop between chunks as if the budget ran out (the rest stays pending). */
+  signal?: AbortSignal
 }
 
 interface ChunkResult {
@@ -120,7 +122,7 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
     cursor = result.cursor ?? cursor
     if (result.state === 'inactive' || result.exhausted) break
     if (result.state === 'capped') { stoppedBy = 'enrollment_cap'; break }
-    if (Date.now() - started >= options.budgetMs) { stoppedBy = 'timeout'; break }
+    if (Date.now() - started >= options.budgetMs || options.signal?.aborted === true) { stoppedBy = 'timeout'; break }
   }
   // Only a stop leaves eligible leads behind; count them once, at the end, instead of up front.
   const remaining = stoppedBy === undefined ? 0 : await countEligible(db, campaignId, campaign.client_id, campaign.targeting as Targeting)

@@ -173,3 +173,23 @@ t.test('the due query is served by the partial index on scheduled campaigns', as
   const plan = rows.map(r => r['QUERY PLAN']).join('\n')
   t.match(plan, /campaigns_scheduled_due/, plan)
 })
+
+t.test('once shutdown begins, runs stop at their next chunk and the tick takes no new campaign', async t => {
+  const app = await buildTestApp(t, { env: { ENROLLMENT_CHUNK_SIZE: '2' } })
+  const other = await buildTestApp(t, { databaseUrl: app.databaseUrl })
+  const { headers } = await app.createClient()
+  await seedLeads(app, headers, Array.from({ length: 10 }, (_, i) => ({ externalId: `l${i}`, tags: ['go'] })))
+  const due = await dueCampaign(app, headers, { targeting: { tags: ['nobody'] } })
+  app.ctx.beginShutdown()
+
+  const created = await app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'late', targeting: { tags: ['go'] }, messages: oneMessage } })
+  t.equal(created.statusCode, 201)
+  t.match(created.json(), { leadsEnrolled: 2, enrollmentPending: true, warning: { reason: 'timeout', enrolled: 2, remaining: 8 } }, 'one chunk, the rest left pending')
+  const body = (await tick(app)).json()
+  t.match(body, { activated: [], continued: [], remaining: 1 }, 'a stopping process starts nothing new')
+  t.equal((await status(app, due)).status, 'scheduled')
+
+  const next = (await tick(other)).json()
+  t.same(next.activated.map((a: { campaignId: string }) => a.campaignId), [due], 'the next tick elsewhere activates it')
+  t.match(await status(app, created.json().id), { status: 'active', leads_enrolled: 10 }, 'and continues the stopped run')
+})

@@ -6,6 +6,7 @@ import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { ConfigMap, Secret, Service, type IConfigMap, type IContainer, type IPodSpec, type ISecret, type IService } from 'kubernetes-models/v1'
 import t from 'tap'
+import { isMap, isScalar, parseDocument } from 'yaml'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { parseActivateArgs } from '../../src/operations/activate-command.js'
 import { ENV_KEYS, readText, readYaml, ROOT, sourceOfCompiled } from '../helpers/deploy-files.js'
@@ -75,6 +76,18 @@ t.test('the kustomization lists every manifest except the secret example', async
 
 t.test('ConfigMap and Secret keys are variables the service reads, with valid values', async t => {
   for (const key of Object.keys(configMap.data ?? {})) t.ok(ENV_KEYS.has(key), `ConfigMap ${key}`)
+  // kubectl and kustomize read YAML 1.1, where an unquoted 2024-10-21 is a timestamp, yes/no/on/off
+  // booleans and 0.0.0.0 or 010 may not stay as written: every unquoted value must be a plain word.
+  const data = parseDocument(readText(`${DIR}/configmap.yaml`)).get('data', true)
+  t.ok(isMap(data), 'the ConfigMap has data')
+  if (isMap(data)) {
+    for (const pair of data.items) {
+      const value = pair.value
+      if (!isScalar(value) || value.type !== 'PLAIN') continue
+      const text = String(value.source ?? value.value)
+      t.ok(/^[A-Za-z][A-Za-z0-9_-]*$/.test(text) && !/^(y|n|yes|no|on|off|true|false|null)$/i.test(text), `ConfigMap ${String(pair.key)}: ${text} is quoted or a plain word`)
+    }
+  }
   for (const key of Object.keys(secret.stringData ?? {})) t.ok(ENV_KEYS.has(key), `Secret ${key}`)
   t.notOk(secret.data, 'the example uses readable stringData')
   for (const [key, value] of Object.entries(secret.stringData ?? {})) t.ok(value === '' || value.includes('CHANGE-ME') || value.includes('.invalid'), `Secret ${key} is a placeholder`)
@@ -189,6 +202,12 @@ t.test('the network policy admits the CronJob (and only labelled pods) to the in
   t.ok(internalRule?.from?.length, 'the internal port has a from list')
   t.ok(internalRule?.from?.some(peer => matches(peer.podSelector?.matchLabels, cronSpec.jobTemplate.spec?.template.metadata?.labels)), 'the CronJob pods are admitted')
   t.notOk(internalRule?.from?.some(peer => matches(peer.podSelector?.matchLabels, api.spec?.template.metadata?.labels)), 'api pods are not admitted by their own labels')
+
+  // The worker listens on INTERNAL_PORT too: a policy of its own admits the same peers there only.
+  const workerPolicy = required(ofKind<INetworkPolicy>('NetworkPolicy').find(p => matches(p.spec?.podSelector.matchLabels, worker.spec?.template.metadata?.labels))?.spec, 'worker NetworkPolicy')
+  const workerRules = workerPolicy.ingress ?? []
+  t.same(workerRules.flatMap(rule => (rule.ports ?? []).map(p => p.port)), [config.INTERNAL_PORT], 'only the internal port')
+  t.same(workerRules[0]?.from, internalRule?.from, 'from the same peers as the api\'s internal port')
 })
 
 t.test('the disruption budget keeps an api pod while replicas allow it', async t => {

@@ -1,0 +1,47 @@
+import net from 'node:net'
+import t from 'tap'
+import { freshDatabase } from '../helpers/postgres.js'
+import { runCli } from '../helpers/run-cli.js'
+
+// `migrate` runs first in compose and beside new clusters: a database that is not up yet is
+// waited for; one that refuses for another reason fails at once.
+
+async function freePort (): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+t.test('migrate waits for a database that comes up later, then does its work', async t => {
+  const url = new URL(await freshDatabase(t))
+  const target = { host: url.hostname, port: Number(url.port || 5432) }
+  const port = await freePort()
+  url.hostname = '127.0.0.1'
+  url.port = String(port)
+  const run = runCli(['migrate'], { DATABASE_URL: url.toString() })
+  // Nothing listens on the port for the first 2 s; then a proxy to the real server does.
+  await new Promise(resolve => setTimeout(resolve, 2000))
+  const proxy = net.createServer(socket => {
+    const upstream = net.connect(target)
+    socket.pipe(upstream).pipe(socket)
+    socket.on('error', () => upstream.destroy())
+    upstream.on('error', () => socket.destroy())
+  })
+  await new Promise<void>(resolve => proxy.listen(port, '127.0.0.1', resolve))
+  t.teardown(() => { proxy.close() })
+  const result = await run
+  t.equal(result.code, 0, result.stderr)
+  t.match(result.stderr, /waiting for the database: .*ECONNREFUSED/)
+  t.match(result.stdout, /database schema is up to date/, 'it reached the (already migrated) database')
+})
+
+t.test('a database that refuses for another reason fails at once', async t => {
+  const url = new URL(await freshDatabase(t))
+  url.pathname = '/no_such_database_here'
+  const result = await runCli(['migrate'], { DATABASE_URL: url.toString() })
+  t.equal(result.code, 1)
+  t.match(result.stderr, /no_such_database_here/)
+  t.notMatch(result.stderr, /waiting for the database/, 'not worth waiting for')
+})
