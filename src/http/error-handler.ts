@@ -43,7 +43,18 @@ function statusTitle (status: number): string {
   return titles[status] ?? 'Client Error'
 }
 
+/** The route patterns of an app as regular expressions, to tell 405 (other methods) from 404. */
+function routeMethods (app: FastifyInstance): (path: string) => string[] {
+  const routes: Array<{ methods: string[], pattern: RegExp }> = []
+  app.addHook('onRoute', route => {
+    const source = route.url.split('/').map(part => part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')
+    routes.push({ methods: ([] as string[]).concat(route.method), pattern: new RegExp(`^${source}$`) })
+  })
+  return path => [...new Set(routes.filter(route => route.pattern.test(path)).flatMap(route => route.methods))].sort()
+}
+
 export function installErrorHandlers (app: FastifyInstance): void {
+  const methodsOf = routeMethods(app)
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(error)
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
@@ -51,6 +62,11 @@ export function installErrorHandlers (app: FastifyInstance): void {
     return sendProblem(reply, problem)
   })
   app.setNotFoundHandler((request, reply) => {
-    return sendProblem(reply, notFound(`${request.method} ${request.url.split('?')[0] ?? ''}`))
+    const path = request.url.split('?')[0] ?? ''
+    const allowed = methodsOf(path)
+    if (allowed.length > 0) {
+      return sendProblem(reply, new HttpProblem(405, 'Method Not Allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`, { headers: { allow: allowed.join(', ') } }))
+    }
+    return sendProblem(reply, notFound(`${request.method} ${path}`))
   })
 }

@@ -32,6 +32,13 @@ t.test('errors are problem+json without internals; bad input is never a 500', as
     t.match(body, { type: String, title: String, status: response.statusCode, detail: String }, label)
     t.notMatch(response.body, /at .*\.ts|node_modules|select |insert /i, `${label}: no stack or SQL`)
   }
+  const wrongMethod = await app.api.inject({ method: 'PUT', url: '/v1/campaigns', headers })
+  t.equal(wrongMethod.statusCode, 405, 'a known path with another method is 405, not 404')
+  t.equal(wrongMethod.headers.allow, 'GET, HEAD, POST')
+  const wrongOnItem = await app.api.inject({ method: 'DELETE', url: '/v1/leads/00000000-0000-4000-8000-000000000000', headers })
+  t.equal(wrongOnItem.statusCode, 405)
+  t.equal(wrongOnItem.headers.allow, 'GET, HEAD, PATCH')
+  t.equal((await app.api.inject({ method: 'POST', url: '/internal/campaigns/activate-scheduled' })).statusCode, 404, 'the internal listener\'s paths stay unknown here')
   const unknownField = await app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'x', messages: [{ body: 'a', delayMinutes: 0 }], surprise: true } })
   t.same(unknownField.json().errors, [{ path: 'surprise', message: 'is not a known field' }])
 })
