@@ -23,7 +23,9 @@ export const EnvSchema = Type.Object({
   ACTIVATION_TICK_BUDGET_MS: Type.Integer({ default: 45000, minimum: 1, description: 'wall-clock budget of one activation call; what is left is reported as remaining' }),
   AZURE_OPENAI_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
   AZURE_OPENAI_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  AZURE_OPENAI_API_VERSION: Type.String({ default: '2024-10-21', minLength: 1 }),
+  // GPT-5 is a reasoning model; projects that moved to it report that chat completions need api-version
+  // 2025-04-01-preview (e.g. danielmiessler/Fabric v1.4.398 changed its default for that reason).
+  AZURE_OPENAI_API_VERSION: Type.String({ default: '2025-04-01-preview', minLength: 1 }),
   AZURE_OPENAI_PRIMARY_DEPLOYMENT: Type.String({ default: 'gpt-5', minLength: 1 }),
   AZURE_OPENAI_FALLBACK_DEPLOYMENT: Type.String({ default: 'gpt-5-mini', minLength: 1 }),
   AZURE_OPENAI_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 100 }),
