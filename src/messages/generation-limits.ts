@@ -19,13 +19,21 @@ export function createGenerationLimits (ctx: AppContext): GenerationLimits {
   const budget = createTokenBudget({ redis: ctx.redis, keyPrefix: `${prefix}-tokens`, budget: ctx.config.GENERATE_DAILY_TOKEN_BUDGET, logger: ctx.logger })
   return {
     admit: async (clientId, reply) => {
+      // The budget first: a refusal for an exhausted budget must not use a per-minute slot, or
+      // the next answer would say "retry in 60 s" while the budget is shut until midnight. It
+      // still carries the per-minute headers, read without taking a point.
+      try {
+        await budget.ensureAvailable(clientId)
+      } catch (error) {
+        void reply.headers(rateLimitHeaders(await perMinute.peek(clientId)))
+        throw error
+      }
       const state = await perMinute.consume(clientId)
       void reply.headers(rateLimitHeaders(state))
       if (!state.allowed) {
         const retryAfter = secondsUntilReset(state)
         throw tooManyRequests(`at most ${state.limit} messages per minute can be generated; retry in ${retryAfter} s`, retryAfter)
       }
-      await budget.ensureAvailable(clientId)
     },
     spend: budget.spend
   }

@@ -81,7 +81,11 @@ t.test('the daily token budget counts real usage, failed attempts included, and 
   t.ok(untilReset > 0 && untilReset <= 86400, 'the next midnight')
   t.ok(Math.abs(Number(exhausted.headers['retry-after']) - untilReset) < 5, 'Retry-After points at the reset')
   t.ok(exhausted.headers['ratelimit-limit'], 'the per-minute headers are still there')
-  t.equal((await generate(first, client.headers)).statusCode, 429, 'shared by both instances')
+  const remaining = exhausted.headers['ratelimit-remaining']
+  const again = await generate(first, client.headers)
+  t.equal(again.statusCode, 429, 'shared by both instances')
+  t.match(again.json(), { type: /token-budget-exhausted$/ }, 'still the budget, not the per-minute limit')
+  t.equal(again.headers['ratelimit-remaining'], remaining, 'a budget refusal takes no per-minute slot')
   t.equal(standIn.requests.length, calls, 'an exhausted budget never calls Azure')
 
   const other = await first.createClient('Another client')
