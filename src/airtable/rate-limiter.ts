@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible'
 
 // Airtable allows 5 requests per second per base, and after a 429 refuses everything for 30 s.
 // rate-limiter-flexible's Redis limiter counts fixed windows, which lets 2x the limit through
@@ -28,6 +28,18 @@ return {used + points, window}`
 // in between. 100 ms let a sixth request into one second once, on a loaded 2-core test run;
 // 200 ms costs a sixth of the throughput (5 per 1.2 s) and a 429 costs 30 s.
 const WINDOW_MARGIN_MS = 200
+/** How long a Redis call may take before the process goes on with its own view. */
+const REDIS_TIMEOUT_MS = 500
+
+async function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`Redis did not answer in ${ms} ms`)) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Airtable's penalty after a 429. */
 export const RATE_LIMIT_PAUSE_MS = 30_000
 
@@ -63,15 +75,21 @@ export async function createBaseRateLimiter (options: { redis: Redis | undefined
   // Grants made by the insurance are invisible to Redis: starting on it while the connection
   // is still being made would let both grant a full second's worth at once.
   if (redis !== undefined) await readyOrTimeout(redis, 2000)
+  // A connected but frozen Redis never errors: the timeout hands the grant to the insurance too,
+  // or every job would wait on it (and shutdown with them).
   const limiter = redis === undefined
     ? insurance
-    : new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: 'airtable:rate',
-      points: options.requestsPerSecond,
-      duration: windowSeconds,
-      customIncrTtlLuaScript: SLIDING_LOG,
-      rejectIfRedisNotReady: true,
+    : new RLWrapperTimeouts({
+      limiter: new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: 'airtable:rate',
+        points: options.requestsPerSecond,
+        duration: windowSeconds,
+        customIncrTtlLuaScript: SLIDING_LOG,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: insurance
+      }),
+      timeoutMs: REDIS_TIMEOUT_MS,
       insuranceLimiter: insurance
     })
   const pauseKey = `airtable:pause:${key}`
@@ -80,7 +98,9 @@ export async function createBaseRateLimiter (options: { redis: Redis | undefined
   async function pausedFor (): Promise<number> {
     let shared = 0
     if (redis !== undefined && redis.status === 'ready') {
-      try { shared = Math.max(0, await redis.pttl(pauseKey)) } catch { /* Redis down: local view only */ }
+      try {
+        shared = Math.max(0, await withTimeout(redis.pttl(pauseKey), REDIS_TIMEOUT_MS))
+      } catch { /* Redis down or frozen: local view only */ }
     }
     return Math.max(shared, pausedUntil - Date.now())
   }
@@ -107,7 +127,7 @@ export async function createBaseRateLimiter (options: { redis: Redis | undefined
     async pause (ms) {
       pausedUntil = Math.max(pausedUntil, Date.now() + ms)
       if (redis === undefined) return
-      try { await redis.set(pauseKey, '1', 'PX', ms) } catch { /* local pause still holds */ }
+      try { await withTimeout(redis.set(pauseKey, '1', 'PX', ms), REDIS_TIMEOUT_MS) } catch { /* local pause still holds */ }
     },
     async close () {
       redis?.disconnect()

@@ -5,6 +5,7 @@ import { RATE_LIMIT_PAUSE_MS, createBaseRateLimiter } from '../../src/airtable/r
 import { AIRTABLE_KEY, airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs } from '../helpers/airtable.js'
 import { REDIS_URL, buildTestApp } from '../helpers/app.js'
 import { maxRequestsInWindow } from '../stand-ins/airtable.js'
+import { startPrivateRedis } from '../helpers/private-redis.js'
 
 t.test('never more than 5 requests in any second to one base, however many jobs are ready', async t => {
   const standIn = await airtableStandIn(t)
@@ -62,4 +63,21 @@ t.test('Redis unreachable: the in-process insurance still spaces requests', asyn
   await Promise.all(Array.from({ length: 8 }, async () => { await limiter.acquire(); grants.push({ at: Date.now() }) }))
   t.equal(grants.length, 8, 'every caller got a slot')
   t.ok(maxRequestsInWindow(grants as never) <= 5, 'at most 5 per second')
+})
+
+t.test('Redis frozen (connected, never answering): grants and pauses go on in process', async t => {
+  const redis = await startPrivateRedis(t)
+  const client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+  client.on('error', () => {})
+  t.teardown(() => { client.disconnect() })
+  const limiter = await createBaseRateLimiter({ redis: client, baseId: `appFrozen${randomBytes(4).toString('hex')}`, requestsPerSecond: 5 })
+  t.teardown(limiter.close)
+  redis.freeze()
+  t.equal(client.status, 'ready', 'the connection still looks healthy')
+  await limiter.pause(10) // must not hang either
+  const grants: Array<{ at: number }> = []
+  await Promise.all(Array.from({ length: 6 }, async () => { await limiter.acquire(); grants.push({ at: Date.now() }) }))
+  t.equal(grants.length, 6, 'every caller got a slot without Redis')
+  t.ok(maxRequestsInWindow(grants as never) <= 5, 'still at most 5 per second')
+  await redis.kill()
 })
