@@ -11,18 +11,29 @@ export interface AirtableWriter {
   update: (records: AirtableRecordUpdate[]) => Promise<void>
 }
 
-/** A failed write, classified; `message` is safe to show the client (no URL, no key). */
+/**
+ * A failed write, classified; `message` is safe to show the client (no URL, no key).
+ * `permanent`: Airtable refused the records themselves (an unknown record or field, a bad
+ * value): the same request would fail again, so retrying it is pointless.
+ */
 export class AirtableWriteError extends Error {
   override name = 'AirtableWriteError'
-  constructor (message: string, readonly rateLimited: boolean) {
+  constructor (message: string, readonly rateLimited: boolean, readonly permanent = false) {
     super(message)
   }
 }
 
+/** Answers that say "these records or fields are wrong", not "try later". */
+const PERMANENT_STATUSES = new Set([404, 422])
+
 function classify (error: unknown): AirtableWriteError {
-  const e = error as { statusCode?: unknown, error?: unknown, name?: unknown, type?: unknown }
+  const e = error as { statusCode?: unknown, error?: unknown, message?: unknown, name?: unknown, type?: unknown }
   if (e.statusCode === 429) return new AirtableWriteError('Airtable answered 429 (rate limited)', true)
-  if (typeof e.statusCode === 'number') return new AirtableWriteError(`Airtable answered ${e.statusCode}${typeof e.error === 'string' ? ` (${e.error})` : ''}`, false)
+  if (typeof e.statusCode === 'number') {
+    // Airtable's own words name the record or field at fault (e.g. Unknown field name: "Status").
+    const said = typeof e.message === 'string' && e.message !== '' ? `: ${e.message.slice(0, 300)}` : ''
+    return new AirtableWriteError(`Airtable answered ${e.statusCode}${typeof e.error === 'string' ? ` (${e.error})` : ''}${said}`, false, PERMANENT_STATUSES.has(e.statusCode))
+  }
   // airtable.js aborts the request on its requestTimeout; other errors are network failures.
   if (e.name === 'AbortError' || e.type === 'aborted') return new AirtableWriteError('Airtable did not answer in time', false)
   return new AirtableWriteError('could not reach Airtable', false)

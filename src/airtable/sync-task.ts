@@ -31,6 +31,15 @@ function toRecords (config: AppContext['config'], states: LeadSyncState[]): Airt
   }))
 }
 
+/** One job per lead of a refused batch, each with the attempts the batch had left. */
+async function splitIntoSingleLeads (job: AirtableSyncPayload, helpers: JobHelpers): Promise<void> {
+  for (const leadId of job.leadIds) {
+    await helpers.addJob(AIRTABLE_SYNC_TASK, { ...job, leadIds: [leadId] }, {
+      jobKey: `airtable-sync:${job.campaignId}:lead:${leadId}`, jobKeyMode: 'replace', maxAttempts: helpers.job.max_attempts
+    })
+  }
+}
+
 /** Shutdown interrupted the wait for a slot before anything was sent: put the job back untouched. */
 async function requeue (job: AirtableSyncPayload, helpers: JobHelpers): Promise<void> {
   await helpers.addJob(AIRTABLE_SYNC_TASK, job, {
@@ -62,7 +71,15 @@ export function createSyncTask (deps: Deps): Task {
       if (helpers.abortSignal.aborted && !(error instanceof AirtableWriteError)) return await requeue(job, helpers)
       if (!(error instanceof AirtableWriteError)) throw error // database trouble: plain graphile-worker retry
       if (error.rateLimited) await deps.limiter.pause(RATE_LIMIT_PAUSE_MS)
-      if (helpers.job.attempts >= helpers.job.max_attempts) {
+      if (error.permanent && job.leadIds.length > 1) {
+        // One bad record fails the whole request: send each lead on its own, so the others
+        // sync and only the bad one is kept as failed.
+        await splitIntoSingleLeads(job, helpers)
+        metrics.retries.inc({ reason: 'split' })
+        helpers.logger.warn(`Airtable refused a batch of ${job.leadIds.length}; retrying its leads one by one: ${error.message}`)
+        return
+      }
+      if (error.permanent || helpers.job.attempts >= helpers.job.max_attempts) {
         await insertSyncFailure(deps.db, job, helpers.job.attempts, error.message)
         metrics.batchesFailed.inc()
         helpers.logger.warn(`Airtable sync batch kept as failed after ${helpers.job.attempts} attempts: ${error.message}`)

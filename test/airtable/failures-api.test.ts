@@ -20,7 +20,7 @@ t.test('a batch that fails every attempt is kept, listed for its client, counted
 
   const failures = (await list(alice.headers)).json<{ data: Array<{ id: string, campaignId: string, leadIds: string[], attempts: number, lastError: string, failedAt: string }> }>().data
   t.same(new Set(failures.flatMap(f => f.leadIds)), new Set(seeded.leadIds), 'no record dropped')
-  t.ok(failures.every(f => f.campaignId === seeded.campaignId && f.attempts === 2 && f.lastError === 'Airtable answered 500 (SERVER_ERROR)'))
+  t.ok(failures.every(f => f.campaignId === seeded.campaignId && f.attempts === 2 && f.lastError.startsWith('Airtable answered 500 (SERVER_ERROR)')), JSON.stringify(failures.map(f => f.lastError)))
   t.equal(await metricValue(app, 'airtable_sync_batches_failed_total'), 2)
   t.equal(await metricValue(app, 'airtable_sync_failures_kept'), 2)
 
@@ -67,4 +67,21 @@ t.test('retrying needs Airtable configured; listing does not', async t => {
   t.equal((await app.api.inject({ method: 'GET', url: '/v1/sync/failures', headers: client.headers })).json().data.length, 1, 'kept')
   t.equal((await app.api.inject({ method: 'GET', url: '/v1/sync/failures' })).statusCode, 401)
   t.equal((await app.api.inject({ method: 'POST', url: '/v1/sync/failures/not-a-uuid/retry', headers: client.headers })).statusCode, 400)
+})
+
+t.test('a record Airtable refuses is kept at once with Airtable\'s reason; the rest of its batch syncs', async t => {
+  const standIn = await airtableStandIn(t)
+  const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true' }) })
+  const alice = await app.createClient('Alice')
+  standIn.isUnknownRecord = id => id.endsWith('000004') // the 4th seeded lead's record (set before any job runs)
+  const seeded = await seedEnrollments(app, alice.id, { leads: 10 })
+  const [badLead, badRecord] = [...seeded.recordIds.entries()].find(([, record]) => record.endsWith('000004')) ?? []
+  const list = async () => (await app.api.inject({ method: 'GET', url: '/v1/sync/failures', headers: alice.headers })).json<{ data: Array<{ leadIds: string[], attempts: number, lastError: string }> }>().data
+  await eventually(async () => (await list()).length === 1 && standIn.records.size === 9, 'nine records synced and one kept')
+  const [failure] = await list()
+  t.same(failure?.leadIds, [badLead], 'only the refused lead is kept')
+  t.equal(failure?.attempts, 1, 'kept after one attempt: the same request would fail again')
+  t.match(failure?.lastError, `Airtable answered 404 (NOT_FOUND): Record ${badRecord ?? ''} does not exist`)
+  t.notOk(standIn.records.has(badRecord ?? ''))
+  t.equal(await metricValue(app, 'airtable_sync_retries_total', '{reason="split"}'), 1)
 })
