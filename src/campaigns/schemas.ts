@@ -3,6 +3,8 @@ import { Nullable, Timestamp, Uuid } from '../http/schemas.js'
 import { EngagementLevel, Lead } from '../leads/schemas.js'
 
 export const MAX_DELAY_MINUTES = 43200
+/** Characters (code points) in one message body. */
+export const MAX_MESSAGE_BODY = 1600
 
 export const Targeting = Type.Object({
   tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50, uniqueItems: true })),
@@ -18,7 +20,7 @@ export const Targeting = Type.Object({
 export type Targeting = Static<typeof Targeting>
 
 export const Message = Type.Object({
-  body: Type.String({ minLength: 1, maxLength: 1600, description: 'may hold the placeholders {{first_name}} and {{last_name}} only' }),
+  body: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_BODY, description: 'may hold the placeholders {{first_name}} and {{last_name}} only' }),
   delayMinutes: Type.Integer({ minimum: 0, maximum: MAX_DELAY_MINUTES, description: 'after the previous message (the first: after enrollment)' })
 }, { additionalProperties: false })
 export type Message = Static<typeof Message>

@@ -10,14 +10,14 @@ export interface DeploymentTarget {
   maxCompletionTokens: number
 }
 
-export type FailureReason = 'timeout' | 'unreachable' | 'rate-limited' | 'server-error' | 'empty' | 'content-filter' | 'rejected' | 'invalid-response'
+export type FailureReason = 'timeout' | 'unreachable' | 'rate-limited' | 'server-error' | 'empty' | 'unusable-text' | 'content-filter' | 'rejected' | 'invalid-response'
 
 export type Attempt =
   | { ok: true, text: string, usage: TokenUsage }
   | { ok: false, reason: FailureReason, status?: number, usage?: TokenUsage }
 
 /** Failures after which the other deployment may well answer. */
-export const RETRYABLE = new Set<FailureReason>(['timeout', 'unreachable', 'rate-limited', 'server-error', 'empty', 'invalid-response'])
+export const RETRYABLE = new Set<FailureReason>(['timeout', 'unreachable', 'rate-limited', 'server-error', 'empty', 'unusable-text', 'invalid-response'])
 
 /**
  * The SDK client, or why there is none. Every option is passed explicitly so the SDK never

@@ -3,7 +3,8 @@ import type { Config } from '../config.js'
 import { badGateway, unprocessable, type HttpProblem } from '../http/problem.js'
 import { RETRYABLE, callDeployment, createAzureClient, type DeploymentTarget, type FailureReason } from './azure-client.js'
 import type { GenerationMetrics } from './generation-metrics.js'
-import { cleanModelOutput } from './message-text.js'
+import { MAX_MESSAGE_BODY } from '../campaigns/schemas.js'
+import { cleanModelOutput, unknownPlaceholder } from './message-text.js'
 import { buildChatMessages } from './prompt.js'
 import type { GenerateMessageBody, GeneratedMessage, ModelChoice, TokenUsage } from './schemas.js'
 import { smsLength } from './sms-segments.js'
@@ -51,14 +52,16 @@ export function createMessageGenerator (config: Config, metrics: GenerationMetri
           await onUsage(attempt.usage)
         }
         const message = attempt.ok ? cleanModelOutput(attempt.text) : ''
-        if (attempt.ok && message !== '') {
+        // Text a campaign would refuse (another placeholder, over 1600 characters) is no draft.
+        const unusable = message !== '' && (unknownPlaceholder(message) !== undefined || [...message].length > MAX_MESSAGE_BODY)
+        if (attempt.ok && message !== '' && !unusable) {
           const fallbackUsed = failures.length > 0
           metrics.recordOutcome(fallbackUsed ? 'fallback' : 'success')
           const { characters, segments, encoding } = smsLength(message)
           return { message, model: target.deployment, fallbackUsed, usage: attempt.usage, characters, segments, encoding }
         }
         const failure: FailedAttempt = attempt.ok
-          ? { deployment: target.deployment, reason: 'empty' }
+          ? { deployment: target.deployment, reason: unusable ? 'unusable-text' : 'empty' }
           : { deployment: target.deployment, reason: attempt.reason, ...(attempt.status !== undefined ? { status: attempt.status } : {}) }
         failures.push(failure)
         log.warn(failure, 'message generation attempt failed')

@@ -1,11 +1,14 @@
 import t from 'tap'
-import { cleanModelOutput } from '../../src/messages/message-text.js'
+import { cleanModelOutput, unknownPlaceholder } from '../../src/messages/message-text.js'
 
 t.test('respelled placeholders become {{first_name}} / {{last_name}}', async t => {
   t.equal(cleanModelOutput('Hi {{ first_name }} {{lastName}}!'), 'Hi {{first_name}} {{last_name}}!')
   t.equal(cleanModelOutput('Hi {{FIRST_NAME}}, {{First Name}}'), 'Hi {{first_name}}, {{first_name}}')
   t.equal(cleanModelOutput('Hi {{first_name}}'), 'Hi {{first_name}}', 'the canonical form is kept')
-  t.equal(cleanModelOutput('Hi {first_name}'), 'Hi {first_name}', 'single braces are not ours to guess')
+  // Sent as written these would reach every lead as literal text.
+  t.equal(cleanModelOutput('Hi {first_name}'), 'Hi {{first_name}}', 'single braces')
+  t.equal(cleanModelOutput('Hi [Last Name] and <first_name>'), 'Hi {{last_name}} and {{first_name}}', 'brackets')
+  t.equal(cleanModelOutput('Hi {{first_name}} {x}'), 'Hi {{first_name}} {x}', 'other braces are left alone')
 })
 
 t.test('one pair of quotes around the whole SMS is removed, quotes inside it are kept', async t => {
@@ -13,5 +16,11 @@ t.test('one pair of quotes around the whole SMS is removed, quotes inside it are
   t.equal(cleanModelOutput('“Sale today!”'), 'Sale today!')
   t.equal(cleanModelOutput('"Big" news and "more"'), '"Big" news and "more"')
   t.equal(cleanModelOutput('Don\'t miss it'), 'Don\'t miss it')
-  t.equal(cleanModelOutput('""'), '""')
+  t.equal(cleanModelOutput('""'), '', 'empty quotes are an empty message')
+})
+
+t.test('a placeholder other than the two known ones is found', async t => {
+  t.equal(unknownPlaceholder('Hi {{name}} from {{company}}'), '{{name}}')
+  t.equal(unknownPlaceholder('Hi {{first_name}} {{last_name}}'), undefined)
+  t.equal(unknownPlaceholder('No placeholders {at all}'), undefined)
 })
