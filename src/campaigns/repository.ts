@@ -28,7 +28,7 @@ export function toCampaign (row: CampaignRow): Campaign {
 }
 
 /** An RFC 3339 time in UTC (`Z`), keeping every fractional digit it was given. */
-export function toUtc (value: string): string {
+function toUtc (value: string): string {
   const fraction = /\.\d+/.exec(value)?.[0] ?? ''
   return new Date(value.replace(fraction, '')).toISOString().replace('.000Z', fraction + 'Z')
 }

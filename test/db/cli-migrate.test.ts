@@ -1,18 +1,11 @@
 import net from 'node:net'
 import t from 'tap'
 import { freshDatabase } from '../helpers/postgres.js'
+import { freePort } from '../helpers/private-redis.js'
 import { runCli } from '../helpers/run-cli.js'
 
 // `migrate` runs first in compose and beside new clusters: a database that is not up yet is
 // waited for; one that refuses for another reason fails at once.
-
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 t.test('migrate waits for a database that comes up later, then does its work', async t => {
   const url = new URL(await freshDatabase(t))

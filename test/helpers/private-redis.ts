@@ -13,7 +13,8 @@ export interface PrivateRedis {
   freeze: () => void
 }
 
-async function freePort (): Promise<number> {
+/** A loopback port nothing listens on right now (another process may still take it). */
+export async function freePort (): Promise<number> {
   const server = createServer()
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
