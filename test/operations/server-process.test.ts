@@ -17,10 +17,10 @@ function startServer (env: Record<string, string>): { child: ChildProcess, outpu
   return { child, output: () => output }
 }
 
-async function waitFor (predicate: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+async function waitFor (predicate: () => boolean, what: string, everyMs = 100): Promise<void> {
+  for (let i = 0; i < 30_000 / everyMs; i++) {
     if (predicate()) return
-    await new Promise(resolve => setTimeout(resolve, 100))
+    await new Promise(resolve => setTimeout(resolve, everyMs))
   }
   throw new Error(`timed out waiting for ${what}`)
 }
@@ -67,10 +67,19 @@ t.test('serves both listeners, redacts credentials, and drains on SIGTERM with e
   // A request in flight when SIGTERM arrives still gets its answer.
   const inFlight = call(publicPort, 'POST', '/v1/leads/bulk', { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
     JSON.stringify({ leads: Array.from({ length: 5000 }, (_, i) => ({ externalId: `e${i}`, firstName: 'F' })) }))
-  await new Promise(resolve => setTimeout(resolve, 20))
+  // Signal as soon as the server has logged the request's arrival (storing 5,000 leads takes far
+  // longer than the signal takes to arrive), not after a guessed sleep.
+  const lines = (): Array<{ msg?: string, reqId?: string, req?: { url?: string } }> =>
+    output().split('\n').filter(line => line.startsWith('{')).map(line => JSON.parse(line))
+  await waitFor(() => lines().some(l => l.msg === 'incoming request' && l.req?.url === '/v1/leads/bulk'), 'the bulk request to arrive', 5)
   child.kill('SIGTERM')
   const [answer, [code]] = await Promise.all([inFlight, once(child, 'exit')])
   t.equal(answer.status, 200, 'the in-flight request finished')
   t.equal(code, 0, 'exit 0')
+  const log = lines()
+  const bulk = log.find(l => l.msg === 'incoming request' && l.req?.url === '/v1/leads/bulk')?.reqId
+  const signalled = log.findIndex(l => l.msg?.startsWith('shutting down') === true)
+  const completed = log.findIndex(l => l.msg === 'request completed' && l.reqId === bulk)
+  t.ok(signalled >= 0 && completed > signalled, 'the request completed after the signal: it was in flight')
   t.match(output(), /shutdown complete/)
 })
