@@ -6,7 +6,7 @@ import type { GenerationMetrics } from './generation-metrics.js'
 import { MAX_MESSAGE_BODY } from '../campaigns/schemas.js'
 import { cleanModelOutput, unknownPlaceholder } from './message-text.js'
 import { buildChatMessages } from './prompt.js'
-import type { GenerateMessageBody, GeneratedMessage, ModelChoice, TokenUsage } from './schemas.js'
+import { DEFAULT_MAX_LENGTH, type GenerateMessageBody, type GeneratedMessage, type ModelChoice, type TokenUsage } from './schemas.js'
 import { smsLength } from './sms-segments.js'
 
 // Output bounds per deployment: GPT-5 spends part of its budget on reasoning before it writes.
@@ -58,7 +58,8 @@ export function createMessageGenerator (config: Config, metrics: GenerationMetri
           const fallbackUsed = failures.length > 0
           metrics.recordOutcome(fallbackUsed ? 'fallback' : 'success')
           const { characters, segments, encoding } = smsLength(message)
-          return { message, model: target.deployment, fallbackUsed, usage: attempt.usage, characters, segments, encoding }
+          const withinMaxLength = characters <= (input.maxLength ?? DEFAULT_MAX_LENGTH)
+          return { message, model: target.deployment, fallbackUsed, usage: attempt.usage, characters, withinMaxLength, segments, encoding }
         }
         const failure: FailedAttempt = attempt.ok
           ? { deployment: target.deployment, reason: unusable ? 'unusable-text' : 'empty' }

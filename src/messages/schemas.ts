@@ -33,6 +33,7 @@ export const GeneratedMessage = Type.Object({
   fallbackUsed: Type.Boolean({ description: 'true when auto fell back after the primary deployment failed' }),
   usage: TokenUsage,
   characters: Type.Integer({ description: 'Unicode characters (code points)' }),
+  withinMaxLength: Type.Boolean({ description: 'characters <= the maxLength asked for: the model aims for it but may write more' }),
   segments: Type.Integer({ description: 'SMS parts needed to send the message as written' }),
   encoding: SmsEncoding
 })

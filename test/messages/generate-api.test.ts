@@ -22,7 +22,7 @@ t.test('sends GPT-5 parameters to the primary deployment through the real SDK an
   t.same(response.json(), {
     message: DEFAULT_REPLY, model: PRIMARY, fallbackUsed: false,
     usage: { promptTokens: 120, completionTokens: 60, reasoningTokens: 40, totalTokens: 180 },
-    characters: DEFAULT_REPLY.length, segments: 1, encoding: 'GSM-7'
+    characters: DEFAULT_REPLY.length, withinMaxLength: true, segments: 1, encoding: 'GSM-7'
   })
   t.equal(standIn.requests.length, 1)
   const [sent] = standIn.requests
@@ -100,6 +100,11 @@ t.test('placeholders survive, respelled ones are normalised, and segments follow
   const response = await generate({ prompt: 'Offer for {{first_name}}' })
   t.match(response.json(), { message: 'Hey {{first_name}} {{last_name}}, your 😀 offer ends tonight', encoding: 'UCS-2', characters: 59, segments: 1 })
   t.match(standIn.requests[0]?.body.messages[1], { content: 'Offer for {{first_name}}' }, 'the prompt reaches the model unchanged')
+
+  // Longer than asked is still a draft, and says so; exactly maxLength fits.
+  standIn.behave(PRIMARY, { kind: 'ok', content: 'y'.repeat(40) })
+  t.match((await generate({ prompt: 'Short', maxLength: 39 })).json(), { characters: 40, withinMaxLength: false, fallbackUsed: false })
+  t.match((await generate({ prompt: 'Short', maxLength: 40 })).json(), { characters: 40, withinMaxLength: true })
 
   // Text a campaign would refuse is no draft: the fallback is asked, and both failing is a 502.
   standIn.behave(PRIMARY, { kind: 'ok', content: 'Hi {{name}} from {{company}}' })
