@@ -70,7 +70,8 @@ function describe (schema: object): string {
   }
   if (s.type === 'boolean') return 'true or false'
   if (Array.isArray(s.anyOf)) return 'one of ' + (s.anyOf as Array<{ const: string }>).map(v => v.const).join(', ')
-  if (typeof s.minLength === 'number') return `a string of at least ${s.minLength} characters`
+  const lengths = [typeof s.minLength === 'number' ? `at least ${s.minLength}` : '', typeof s.maxLength === 'number' ? `at most ${s.maxLength}` : ''].filter(Boolean)
+  if (lengths.length > 0) return `a string of ${lengths.join(' and ')} characters`
   return 'a valid value'
 }
 
@@ -81,14 +82,23 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[key]
     if (value !== undefined && value !== '') raw[key] = value
   }
-  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw })) // Convert may mutate its input
-  if (!Value.Check(EnvSchema, converted)) {
-    const first = Value.Errors(EnvSchema, converted)[0]
-    const key = first?.instancePath.split('/')[1] ?? 'environment'
+  const invalid = (key: string): ConfigError => {
     const property = (EnvSchema.properties as Record<string, object>)[key]
     // Secrets and URLs (which may carry a password) are never echoed back.
     const shown = /KEY|SECRET|URL/.test(key) ? '' : `=${JSON.stringify(raw[key] ?? '')}`
-    throw new ConfigError(`Invalid configuration: ${key}${shown} must be ${property ? describe(property) : 'valid'}`)
+    return new ConfigError(`Invalid configuration: ${key}${shown} must be ${property ? describe(property) : 'valid'}`)
+  }
+  const input: Record<string, unknown> = { ...raw } // Convert may mutate its input
+  for (const [key, value] of Object.entries(raw)) {
+    if ((EnvSchema.properties as Record<string, { type?: string }>)[key]?.type !== 'integer') continue
+    // Convert would read "3.5" as 3, "0x10" as 16 and " " as 0: an integer is written in decimal digits.
+    if (!/^-?\d+$/.test(value.trim())) throw invalid(key)
+    input[key] = Number(value.trim())
+  }
+  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, input))
+  if (!Value.Check(EnvSchema, converted)) {
+    const first = Value.Errors(EnvSchema, converted)[0]
+    throw invalid(first?.instancePath.split('/')[1] ?? 'environment')
   }
   const parsed = converted as Env
   return {
