@@ -57,7 +57,10 @@ export function installErrorHandlers (app: FastifyInstance): void {
   const methodsOf = routeMethods(app)
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(error)
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    // An unexpected error is logged with its stack; a 5xx the service answers on purpose (not
+    // configured, upstream failed) is an expected state and is logged without one.
+    if (!(error instanceof HttpProblem) && problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    else if (problem.status >= 500) request.log.warn({ status: problem.status, type: problem.type, detail: problem.message }, 'request failed')
     else request.log.info({ status: problem.status, detail: problem.message }, 'request rejected')
     return sendProblem(reply, problem)
   })

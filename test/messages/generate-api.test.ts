@@ -154,11 +154,17 @@ t.test('the body is strict', async t => {
 })
 
 t.test('not configured → 503 naming the variable; the key and endpoint never leave the service', async t => {
-  const unconfigured = await buildTestApp(t, { env: { AZURE_OPENAI_ENDPOINT: undefined } })
+  const offLines: string[] = []
+  const offLog = new Writable({ write (chunk, _encoding, done) { offLines.push(String(chunk)); done() } })
+  const unconfigured = await buildTestApp(t, { env: { AZURE_OPENAI_ENDPOINT: undefined, LOG_LEVEL: 'info' }, logTo: offLog })
   const client = await unconfigured.createClient()
   const off = await unconfigured.api.inject({ method: 'POST', url: URL_PATH, headers: client.headers, payload: { prompt: 'x' } })
   t.equal(off.statusCode, 503)
   t.match(off.json(), { detail: /AZURE_OPENAI_ENDPOINT/ })
+  // An expected state, not a fault: a warning without a stack.
+  const logged = offLines.map(line => JSON.parse(line)).find(line => line.msg === 'request failed')
+  t.match(logged, { level: 40, status: 503, detail: /AZURE_OPENAI_ENDPOINT/ })
+  t.notOk('err' in (logged ?? {}), 'no stack')
 
   const standIn = await startAzureStandIn(t)
   const keyless = await buildTestApp(t, { env: { ...azureEnv(standIn), AZURE_OPENAI_API_KEY: undefined } })
