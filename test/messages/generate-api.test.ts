@@ -76,6 +76,7 @@ t.test('both deployments failing â†’ 502 naming each failure; a refused prompt â
   const response = await generate({ prompt: 'Hello' })
   t.equal(response.statusCode, 502)
   t.match(response.headers['content-type'], /application\/problem\+json/)
+  t.ok(response.headers['ratelimit-remaining'], 'a counted request carries the limit headers, failed or not')
   t.match(response.json(), { type: /generation-failed$/, status: 502, attempts: [{ deployment: PRIMARY, reason: 'timeout' }, { deployment: FALLBACK, reason: 'server-error', status: 500 }] })
 
   standIn.behave(FALLBACK, { kind: 'empty' })
