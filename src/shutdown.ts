@@ -1,4 +1,19 @@
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+
+/**
+ * Closes listeners, letting requests in flight finish. close() drops the connections idle at that
+ * moment; one that finishes its answer a moment later would stay open until its keep-alive timeout,
+ * so idle connections are swept until every listener has closed.
+ */
+export async function closeListeners (...apps: FastifyInstance[]): Promise<void> {
+  const sweep = setInterval(() => { for (const app of apps) app.server.closeIdleConnections() }, 100)
+  try {
+    await Promise.all(apps.map(async app => { await app.close() }))
+  } finally {
+    clearInterval(sweep)
+  }
+}
 
 /**
  * On SIGTERM or SIGINT: log, run `stop` once (stop listeners, finish work, close pools) and exit 0;

@@ -3,7 +3,7 @@ import { loadConfigOrExit } from './config.js'
 import { createContext } from './context.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createLogger } from './logger.js'
-import { exitGracefullyOnSignals } from './shutdown.js'
+import { closeListeners, exitGracefullyOnSignals } from './shutdown.js'
 
 // Process entry for `npm run worker` (Docker: node dist/src/worker.js): the job worker on its
 // own, for deployments that run API replicas with WORKER_ENABLED=false. It serves only the
@@ -24,7 +24,7 @@ async function main (): Promise<void> {
 
   exitGracefullyOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, 'finishing running jobs', async () => {
     ctx.beginShutdown()
-    await Promise.all([internal.close(), api.close()])
+    await closeListeners(internal, api)
     await ctx.close()
   })
 }

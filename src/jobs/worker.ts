@@ -54,6 +54,7 @@ export async function startWorker (ctx: AppContext): Promise<JobWorker> {
     concurrency,
     pollInterval: ctx.config.WORKER_POLL_INTERVAL_MS,
     noHandleSignals: true, // the process entry owns SIGTERM and stops us through ctx.onClose
+    parsedCronItems: [], // no cron: the activation tick is the CronJob's (else it looks for ./crontab)
     taskList,
     logger: workerLogger(ctx.logger)
   }).catch(async (error: unknown) => {
