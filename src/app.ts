@@ -9,7 +9,7 @@ import { authenticateClient } from './auth/hooks.js'
 import type { AppContext } from './context.js'
 import healthRoutes from './health/routes.js'
 import { installErrorHandlers, sendProblem } from './http/error-handler.js'
-import { HttpProblem, badRequest } from './http/problem.js'
+import { HttpProblem, validationFailed } from './http/problem.js'
 import { unexpectedBodyErrors, unsafeTextErrors, validatorCompiler } from './http/validation.js'
 import leadRoutes from './leads/routes.js'
 import messageRoutes from './messages/routes.js'
@@ -84,7 +84,7 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
     const errors = [...unsafeTextErrors(request.params), ...unsafeTextErrors(request.query), ...unsafeTextErrors(request.body)]
     // A route without a body schema takes no body: an empty one or {} is fine, fields are typos.
     if (request.routeOptions.schema?.body === undefined) errors.push(...unexpectedBodyErrors(request.body))
-    if (errors.length > 0) throw badRequest(errors.map(e => `${e.path} ${e.message}`).join('; '), errors)
+    if (errors.length > 0) throw validationFailed(errors)
   })
   installErrorHandlers(app)
   return app

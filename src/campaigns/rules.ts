@@ -1,4 +1,4 @@
-import { type FieldError, badRequest } from '../http/problem.js'
+import { type FieldError, validationFailed } from '../http/problem.js'
 import type { Message, Targeting } from './schemas.js'
 
 // Rules a JSON schema cannot express. Each failure names its field, like schema errors do.
@@ -34,7 +34,7 @@ export function targetingErrors (targeting: Targeting | undefined, prefix = 'tar
 /** Throws one 400 naming every offending field. */
 export function assertCampaignRules (parts: { targeting?: Targeting, messages?: Message[] }): void {
   const errors = [...targetingErrors(parts.targeting), ...placeholderErrors(parts.messages ?? [])]
-  if (errors.length > 0) throw badRequest(errors.map(e => `${e.path} ${e.message}`).join('; '), errors)
+  if (errors.length > 0) throw validationFailed(errors)
 }
 
 export function totalDelayMinutes (messages: Message[]): number {

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { HttpProblem, badRequest, notFound } from './problem.js'
+import { HttpProblem, badRequest, notFound, validationFailed } from './problem.js'
 import { fieldErrors } from './validation.js'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
@@ -15,7 +15,7 @@ export function toProblem (error: FastifyError | HttpProblem | Error): HttpProbl
   const fastifyError = error as FastifyError
   if (Array.isArray(fastifyError.validation)) {
     const errors = fieldErrors(fastifyError.validation, fastifyError.validationContext)
-    return badRequest(errors.map(e => `${e.path} ${e.message}`).join('; '), errors)
+    return validationFailed(errors)
   }
   const status = fastifyError.statusCode ?? 500
   switch (fastifyError.code) {

@@ -51,6 +51,23 @@ export class HttpProblem extends Error {
 export const badRequest = (detail: string, errors?: FieldError[]): HttpProblem =>
   new HttpProblem(400, 'Bad Request', detail, { type: errors !== undefined ? 'validation-error' : 'bad-request', errors })
 
+// 5,000 bad leads would otherwise answer with 5,000 errors (and a detail of 300 KB): the first
+// ones say what is wrong; `errorCount` says how many there were.
+const MAX_LISTED_ERRORS = 100
+const MAX_ERRORS_IN_DETAIL = 10
+
+/** A 400 naming each bad field (`leads/3/email must match format "email"`), bounded in size. */
+export function validationFailed (errors: FieldError[]): HttpProblem {
+  const named = errors.slice(0, MAX_ERRORS_IN_DETAIL).map(e => `${e.path} ${e.message}`).join('; ')
+  const detail = errors.length > MAX_ERRORS_IN_DETAIL ? `${named}; and ${errors.length - MAX_ERRORS_IN_DETAIL} more` : named
+  const listed = errors.slice(0, MAX_LISTED_ERRORS)
+  return new HttpProblem(400, 'Bad Request', detail, {
+    type: 'validation-error',
+    errors: listed,
+    ...(listed.length < errors.length ? { extensions: { errorCount: errors.length } } : {})
+  })
+}
+
 /** A 400 for one field, for rules a JSON schema cannot express (e.g. min <= max). */
 export const invalidField = (path: string, message: string): HttpProblem =>
   badRequest(`${path} ${message}`, [{ path, message }])

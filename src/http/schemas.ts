@@ -7,7 +7,8 @@ export const Problem = Type.Object({
   title: Type.String(),
   status: Type.Integer(),
   detail: Type.String(),
-  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() })))
+  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), { description: 'the bad fields (at most 100)' })),
+  errorCount: Type.Optional(Type.Integer({ description: 'how many fields were bad, when more than `errors` lists' }))
 }, { additionalProperties: true, description: 'RFC 9457 problem details' })
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])

@@ -73,6 +73,35 @@ t.test('text and numbers the database cannot hold are a 400 naming the field, ne
   t.equal(plain.statusCode, 415, 'a JSON text sent as text/plain is refused as such')
 })
 
+t.test('a body nested thousands deep is a 400, not a stack overflow', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const json = { ...headers, 'content-type': 'application/json' }
+  for (const [url, payload] of [
+    ['/v1/leads/bulk', '['.repeat(10_000) + ']'.repeat(10_000)],
+    ['/v1/campaigns/preview', '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000)],
+    ['/v1/leads/bulk', `{"leads":[{"externalId":"a","firstName":"A","tags":${'['.repeat(5000)}${']'.repeat(5000)}}]}`]
+  ] as const) {
+    const response = await app.api.inject({ method: 'POST', url, headers: json, payload })
+    t.equal(response.statusCode, 400, `${url} ${payload.slice(0, 30)}`)
+    t.match(response.json(), { type: /validation-error$/, errors: [{ message: /nested too deeply/ }] })
+  }
+})
+
+t.test('thousands of bad items: the first errors are listed, the count of all is given', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const leads = Array.from({ length: 5000 }, (_, i) => ({ externalId: `e${i}`, firstName: 'x'.repeat(2000) }))
+  const response = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads } })
+  t.equal(response.statusCode, 400)
+  const body = response.json()
+  t.equal(body.errors.length, 100)
+  t.equal(body.errorCount, 5000)
+  t.match(body.errors[0], { path: 'leads/0/firstName' })
+  t.match(body.detail, /^leads\/0\/firstName .*; and 4990 more$/)
+  t.ok(response.body.length < 20_000, `a bounded answer (${response.body.length} bytes)`)
+})
+
 t.test('a created range given with an offset is answered in UTC, every digit kept', async t => {
   const app = await buildTestApp(t)
   const { headers } = await app.createClient()
