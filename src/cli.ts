@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createClientWithKey } from './clients/repository.js'
 import { sql } from 'kysely'
-import { createDatabase, type Database } from './db/database.js'
+import { createDatabase, isDatabaseUnreachable, type Database } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { resolveDatabaseUrl } from './database-url.js'
 import { createLogger } from './logger.js'
@@ -24,9 +24,6 @@ type Command = (args: string[], context: CommandContext) => Promise<void>
 /** How long `migrate` waits for a database that is still starting (compose, a Job beside a new cluster). */
 const MIGRATE_WAIT_MS = 60_000
 
-// Not there yet (refused, unresolvable, starting up): worth waiting for. Anything else (a wrong
-// password, a missing database) fails at once.
-const NOT_YET = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', '57P03'])
 
 async function waitForDatabase (db: Database, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs
@@ -35,7 +32,8 @@ async function waitForDatabase (db: Database, waitMs: number): Promise<void> {
       await sql`select 1`.execute(db)
       return
     } catch (error) {
-      if (!NOT_YET.has(String((error as { code?: unknown }).code))) throw error
+      // Not there yet (refused, starting up...): worth waiting for. A wrong password or a missing database fails at once.
+      if (!isDatabaseUnreachable(error)) throw error
       if (Date.now() >= deadline) throw new Error(`the database did not answer within ${waitMs / 1000} s: ${error instanceof Error ? error.message : String(error)}`)
       if (attempt === 1) process.stderr.write(`waiting for the database: ${error instanceof Error ? error.message : String(error)}\n`)
       await new Promise(resolve => setTimeout(resolve, 1000))

@@ -10,6 +10,19 @@ export type Queryable = Database | Tx
 // bigint columns (counts) arrive as strings by default; every count we read fits a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
+// The database cannot be reached right now (refused, unresolvable, starting or shutting down, out
+// of connections, connection lost): worth a 503 and a retry, not a 500. A wrong password or a
+// missing database is not among them: waiting does not fix those.
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03', '53300'])
+const UNREACHABLE_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated)/
+
+export function isDatabaseUnreachable (error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { code, message } = error as { code?: unknown, message?: unknown }
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true
+  return typeof message === 'string' && UNREACHABLE_MESSAGES.test(message)
+}
+
 export function createDatabase (connectionString: string, poolSize: number): { db: Database, pool: pg.Pool } {
   const pool = new pg.Pool({ connectionString, max: poolSize, application_name: 'campaign-service', connectionTimeoutMillis: 5000 })
   // An idle client losing its connection must not crash the process; the pool replaces it.

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { HttpProblem, badRequest, notFound, validationFailed } from './problem.js'
+import { isDatabaseUnreachable } from '../db/database.js'
 import { fieldErrors } from './validation.js'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
@@ -33,6 +34,9 @@ export function toProblem (error: FastifyError | HttpProblem | Error): HttpProbl
   if (status >= 400 && status < 500) {
     // Fastify's own 4xx messages (bad header, bad content length...) carry no internals.
     return new HttpProblem(status, statusTitle(status), fastifyError.message)
+  }
+  if (isDatabaseUnreachable(error)) {
+    return new HttpProblem(503, 'Service Unavailable', 'the database is unavailable; try again shortly', { type: 'database-unavailable', headers: { 'retry-after': '5' } })
   }
   if (status === 503) return new HttpProblem(503, 'Service Unavailable', 'a dependency is unavailable, try again later')
   return new HttpProblem(500, 'Internal Server Error', 'an unexpected error occurred; it has been logged')

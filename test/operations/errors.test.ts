@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { ADMIN_KEY, CRON_SECRET, buildTestApp } from '../helpers/app.js'
 
 t.test('errors are problem+json without internals; bad input is never a 500', async t => {
   const app = await buildTestApp(t)
@@ -145,6 +145,14 @@ t.test('readyz is 503 when the database is unreachable; healthz stays up', async
   t.equal(ready.statusCode, 503)
   t.match(ready.json(), { status: 503, detail: 'the database is unreachable' })
   t.notMatch(ready.body, /127\.0\.0\.1|ECONNREFUSED/, 'no connection details')
+  // Any request needing the database: 503 with Retry-After (callers retry), not a 500 (a bug).
+  for (const [server, url, method] of [[app.api, '/v1/leads', 'GET'], [app.api, '/v1/admin/clients', 'POST'], [app.internal, '/internal/campaigns/activate-scheduled', 'POST']] as const) {
+    const response = await server.inject({ method, url, headers: { authorization: `Bearer ${url.includes('admin') ? ADMIN_KEY : url.includes('internal') ? CRON_SECRET : 'cs_unknown_key_000000000000'}` }, ...(method === 'POST' && url.includes('admin') ? { payload: { name: 'x' } } : {}) })
+    t.equal(response.statusCode, 503, `${method} ${url}: ${response.body}`)
+    t.match(response.json(), { type: /database-unavailable$/, detail: /try again/ })
+    t.equal(response.headers['retry-after'], '5')
+    t.notMatch(response.body, /127\.0\.0\.1|ECONNREFUSED/)
+  }
   const healthy = await buildTestApp(t)
   t.equal((await healthy.api.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
 })
