@@ -76,7 +76,10 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
       }
     })
   })
-  app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id)
+    void reply.header('x-content-type-options', 'nosniff')
+  })
   // Once shutdown began, every answer closes its connection: a keep-alive connection busy at
   // SIGTERM would otherwise keep close() waiting until it idles out (72 s).
   app.addHook('onSend', async (_request, reply) => { if (ctx.stopping.aborted) void reply.header('connection', 'close') })
@@ -110,13 +113,18 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
   await api.register(httpMetrics, { listener: 'public' })
   await api.register(swagger)
   await api.register(healthRoutes)
-  await api.register(adminRoutes, { prefix: '/v1/admin' })
   await api.register(async v1 => {
-    v1.addHook('onRequest', authenticateClient)
-    await v1.register(leadRoutes)
-    await v1.register(campaignRoutes)
-    await v1.register(messageRoutes)
-    await v1.register(syncRoutes)
+    // Answers carry tenants' data and, from the admin API, new keys: no cache may keep them.
+    v1.addHook('onRequest', async (_request, reply) => { void reply.header('cache-control', 'no-store') })
+    await v1.register(adminRoutes, { prefix: '/admin' })
+    // The client API in a scope of its own: the client-key check does not touch the admin API.
+    await v1.register(async client => {
+      client.addHook('onRequest', authenticateClient)
+      await client.register(leadRoutes)
+      await client.register(campaignRoutes)
+      await client.register(messageRoutes)
+      await client.register(syncRoutes)
+    })
   }, { prefix: '/v1' })
   await api.register(jobs)
 

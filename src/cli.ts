@@ -50,7 +50,7 @@ const commands: Record<string, Command> = {
     try {
       await migrateToLatest(db, url)
       const client = await createClientWithKey(db, name)
-      process.stdout.write(`client id: ${client.id}\napi key:   ${client.apiKey}\n(the key is shown once; keep it safe)\n`)
+      process.stdout.write(`client id: ${client.id}\napi key:   ${client.apiKey}\nkey id:    ${client.apiKeyId}\n(the key is shown once; keep it safe)\n`)
     } finally {
       await db.destroy()
     }

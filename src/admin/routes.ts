@@ -6,7 +6,7 @@ import { notFound } from '../http/problem.js'
 import { Timestamp, Uuid, problemResponses } from '../http/schemas.js'
 
 const security = [{ adminKey: [] }]
-const CreatedClient = Type.Object({ id: Uuid, name: Type.String(), createdAt: Timestamp, apiKey: Type.String({ description: 'shown once; stored only as a hash' }) })
+const CreatedClient = Type.Object({ id: Uuid, name: Type.String(), createdAt: Timestamp, apiKey: Type.String({ description: 'shown once; stored only as a hash' }), apiKeyId: Type.String({ format: 'uuid', description: 'the id of that key, to revoke it' }) })
 const CreatedKey = Type.Object({ id: Uuid, apiKey: Type.String({ description: 'shown once; stored only as a hash' }) })
 const ClientParams = Type.Object({ clientId: Uuid }, { additionalProperties: false })
 const KeyParams = Type.Object({ clientId: Uuid, keyId: Uuid }, { additionalProperties: false })

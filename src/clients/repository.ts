@@ -6,13 +6,15 @@ export interface CreatedClient {
   name: string
   createdAt: Date
   apiKey: string
+  /** The first key's id, to revoke it later. */
+  apiKeyId: string
 }
 
 export async function createClientWithKey (db: Database, name: string): Promise<CreatedClient> {
   return await db.transaction().execute(async tx => {
     const client = await tx.insertInto('clients').values({ name }).returning(['id', 'name', 'created_at']).executeTakeFirstOrThrow()
     const key = await insertApiKey(tx, client.id)
-    return { id: client.id, name: client.name, createdAt: client.created_at, apiKey: key.apiKey }
+    return { id: client.id, name: client.name, createdAt: client.created_at, apiKey: key.apiKey, apiKeyId: key.id }
   })
 }
 

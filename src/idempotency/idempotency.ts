@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Database } from '../db/database.js'
-import { conflict, unprocessable } from '../http/problem.js'
+import { HttpProblem, unprocessable } from '../http/problem.js'
 
 export interface StoredResponse {
   status: number
@@ -53,7 +53,9 @@ export async function runIdempotent (
       .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key)
       .where('state', '=', 'running').where('created_at', '<', sql<Date>`now() - interval '${sql.raw(ABANDONED_AFTER)}'`)
       .executeTakeFirst()
-    if (reclaimed.numUpdatedRows === 0n) throw conflict('a request with this Idempotency-Key is still being processed; retry later', 'idempotency-key-in-use')
+    if (reclaimed.numUpdatedRows === 0n) {
+      throw new HttpProblem(409, 'Conflict', 'a request with this Idempotency-Key is still being processed; retry later', { type: 'idempotency-key-in-use', headers: { 'retry-after': '1' } })
+    }
   }
   let response: StoredResponse
   try {

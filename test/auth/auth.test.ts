@@ -9,7 +9,12 @@ t.test('admin API: token required, 503 when ADMIN_API_KEY is unset', async t => 
   t.equal((await create(`Basic ${ADMIN_KEY}`)).statusCode, 401)
   const created = await create(`Bearer ${ADMIN_KEY}`)
   t.equal(created.statusCode, 201)
-  t.match(created.json(), { id: /^[0-9a-f-]{36}$/, name: 'Acme', createdAt: /Z$/, apiKey: /^cs_/ })
+  t.match(created.json(), { id: /^[0-9a-f-]{36}$/, name: 'Acme', createdAt: /Z$/, apiKey: /^cs_/, apiKeyId: /^[0-9a-f-]{36}$/ })
+  t.match(created.headers, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, 'a new key is never cached')
+  // The first key can be revoked like any other.
+  const revoked = await app.api.inject({ method: 'DELETE', url: `/v1/admin/clients/${created.json().id}/api-keys/${created.json().apiKeyId}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+  t.equal(revoked.statusCode, 204)
+  t.equal((await app.api.inject({ method: 'GET', url: '/v1/leads', headers: { authorization: `Bearer ${created.json().apiKey}` } })).statusCode, 401, 'the revoked first key is refused')
   const { rows } = await app.ctx.pool.query('select key_hash from api_keys')
   t.notOk(rows.some(r => r.key_hash.toString('utf8').includes(created.json().apiKey)), 'only a hash is stored')
 

@@ -67,6 +67,7 @@ for (const instances of [1, 2]) {
     t.ok(created.length >= 1, 'at least one answer carries the campaign')
     t.same(new Set(created.map(r => r.json().id)).size, 1, 'every 201 names the same campaign')
     t.ok(responses.every(r => r.statusCode === 201 || r.statusCode === 409), `only 201 or 409: ${responses.map(r => r.statusCode).join(',')}`)
+    t.ok(responses.every(r => r.statusCode === 201 || r.headers['retry-after'] === '1'), 'a 409 says when to retry')
     t.equal(await count(app, 'campaigns'), 1, 'exactly one campaign exists')
     t.equal(await count(app, 'enrollments'), 40)
     const after = await postCampaign(second, headers, body, { 'idempotency-key': 'burst' })
