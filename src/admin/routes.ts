@@ -3,7 +3,7 @@ import Type from 'typebox'
 import { requireSecret } from '../auth/hooks.js'
 import { clientExists, createClientWithKey, insertApiKey, revokeApiKey } from '../clients/repository.js'
 import { notFound } from '../http/problem.js'
-import { Timestamp, Uuid, problemResponses } from '../http/schemas.js'
+import { NonBlank, Timestamp, Uuid, problemResponses } from '../http/schemas.js'
 
 const security = [{ adminKey: [] }]
 const CreatedClient = Type.Object({ id: Uuid, name: Type.String(), createdAt: Timestamp, apiKey: Type.String({ description: 'shown once; stored only as a hash' }), apiKeyId: Type.String({ format: 'uuid', description: 'the id of that key, to revoke it' }) })
@@ -18,7 +18,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async app => {
   app.post('/clients', {
     schema: {
       tags: ['admin'], security, summary: 'Create a client and its first API key',
-      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+      body: Type.Object({ name: NonBlank({ maxLength: 200 }) }, { additionalProperties: false }),
       response: { 201: CreatedClient, ...problemResponses(400, 401, 503) }
     }
   }, async (request, reply) => {

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { Nullable, Timestamp, Uuid } from '../http/schemas.js'
+import { NonBlank, Nullable, Timestamp, Uuid } from '../http/schemas.js'
 import { EngagementLevel, Lead } from '../leads/schemas.js'
 
 export const MAX_DELAY_MINUTES = 43200
@@ -7,7 +7,7 @@ export const MAX_DELAY_MINUTES = 43200
 export const MAX_MESSAGE_BODY = 1600
 
 export const Targeting = Type.Object({
-  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50, uniqueItems: true })),
+  tags: Type.Optional(Type.Array(NonBlank({ maxLength: 100 }), { minItems: 1, maxItems: 50, uniqueItems: true })),
   tagMatch: Type.Optional(Type.Enum(['any', 'all'], { default: 'any', description: 'any (default): at least one tag; all: every tag' })),
   engagementLevels: Type.Optional(Type.Array(EngagementLevel, { minItems: 1, uniqueItems: true })),
   icpScore: Type.Optional(Type.Object({
@@ -20,12 +20,12 @@ export const Targeting = Type.Object({
 export type Targeting = Static<typeof Targeting>
 
 export const Message = Type.Object({
-  body: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_BODY, description: 'may hold the placeholders {{first_name}} and {{last_name}} only' }),
+  body: NonBlank({ maxLength: MAX_MESSAGE_BODY, description: 'may hold the placeholders {{first_name}} and {{last_name}} only' }),
   delayMinutes: Type.Integer({ minimum: 0, maximum: MAX_DELAY_MINUTES, description: 'after the previous message (the first: after enrollment)' })
 }, { additionalProperties: false })
 export type Message = Static<typeof Message>
 
-const Name = Type.String({ minLength: 1, maxLength: 200 })
+const Name = NonBlank({ maxLength: 200 })
 /** Stored as a PostgreSQL integer. */
 const Cap = (description?: string) => Type.Integer({ minimum: 1, maximum: 2147483647, ...(description !== undefined ? { description } : {}) })
 const Messages = Type.Array(Message, { minItems: 1, maxItems: 20 })

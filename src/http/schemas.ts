@@ -11,6 +11,11 @@ export const Problem = Type.Object({
   errorCount: Type.Optional(Type.Integer({ description: 'how many fields were bad, when more than `errors` lists' }))
 }, { additionalProperties: true, description: 'RFC 9457 problem details' })
 
+/** A string with at least one visible character: "   " is no name, tag or message. */
+export const NON_BLANK = '\\S'
+export const NonBlank = (options: { maxLength: number, description?: string }) =>
+  Type.String({ minLength: 1, pattern: NON_BLANK, ...options })
+
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
 export const Uuid = Type.String({ format: 'uuid' })

@@ -3,6 +3,7 @@ import addFormatsModule from 'ajv-formats'
 import { fullFormats } from 'ajv-formats/dist/formats.js'
 import type { FastifySchemaCompiler } from 'fastify'
 import type { FieldError } from './problem.js'
+import { NON_BLANK } from './schemas.js'
 
 // ajv-formats ships CommonJS with a default export object.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
@@ -58,6 +59,8 @@ export function fieldErrors (errors: Array<Partial<ErrorObject>>, context: strin
       message = 'is not a known field'
     } else if (error.keyword === 'anyOf' || error.keyword === 'oneOf') {
       message = unionMessage(errors.filter(e => e.instancePath === error.instancePath && e !== error))
+    } else if (error.keyword === 'pattern' && params.pattern === NON_BLANK) {
+      message = 'must not be blank'
     } else if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) {
       message = `must be one of ${params.allowedValues.map(v => JSON.stringify(v)).join(', ')}`
     }

@@ -1,12 +1,12 @@
 import Type, { type Static } from 'typebox'
-import { Nullable, Timestamp, Uuid } from '../http/schemas.js'
+import { NonBlank, Nullable, Timestamp, Uuid } from '../http/schemas.js'
 
 export const EngagementLevel = Type.Enum(['high', 'medium', 'low'])
 // One enum including null, so a bad value is reported as "must be one of ..." rather than a union mismatch.
 const NullableEngagement = Type.Unsafe<'high' | 'medium' | 'low' | null>({ enum: ['high', 'medium', 'low', null] } as never)
-const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100, uniqueItems: true })
+const Tags = Type.Array(NonBlank({ maxLength: 100 }), { maxItems: 100, uniqueItems: true })
 const IcpScore = Nullable(Type.Integer({ minimum: 0, maximum: 100 }))
-const Name = Type.String({ minLength: 1, maxLength: 200 })
+const Name = NonBlank({ maxLength: 200 })
 const OptionalText = Nullable(Type.String({ maxLength: 320 }))
 
 export const Lead = Type.Object({
@@ -39,7 +39,7 @@ const EditableFields = {
 }
 
 export const LeadInput = Type.Object({
-  externalId: Type.String({ minLength: 1, maxLength: 200 }),
+  externalId: NonBlank({ maxLength: 200 }),
   firstName: Name,
   ...EditableFields,
   createdAt: Type.Optional(Type.String({ format: 'date-time', description: "the lead's creation time in the source system" }))

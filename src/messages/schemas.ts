@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox'
+import { NonBlank } from '../http/schemas.js'
 
 export const DEFAULT_MAX_LENGTH = 160
 
@@ -8,7 +9,7 @@ export const ModelChoice = Type.Enum(['auto', 'primary', 'fallback'], {
 export type ModelChoice = Static<typeof ModelChoice>
 
 export const GenerateMessageBody = Type.Object({
-  prompt: Type.String({ minLength: 1, maxLength: 2000, pattern: '\\S', description: 'what the SMS should say (not only spaces)' }),
+  prompt: NonBlank({ maxLength: 2000, description: 'what the SMS should say (not only spaces)' }),
   // One line: it goes into the rules, and a line break there could add rules of its own.
   tone: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$', description: 'e.g. friendly, urgent (one line)' })),
   callToActionUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^[hH][tT][tT][pP][sS]?://[^/?#\\s]+', maxLength: 1000, description: 'an http(s) URL with a host; included in the message when given' })),

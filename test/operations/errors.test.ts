@@ -165,3 +165,24 @@ t.test('metrics: request latency histogram and pool gauges on the internal liste
   t.match(metrics.body, /http_request_duration_seconds_bucket\{.*listener="public",method="GET",route="\/readyz",status="200"/)
   t.match(metrics.body, /db_pool_connections\{state="total"\}/)
 })
+
+t.test('a name, tag, message or id of only spaces is refused as blank, naming the field', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const messages = [{ body: 'Hi', delayMinutes: 0 }]
+  const cases: Array<{ url: string, payload: object, path: string, admin?: true }> = [
+    { url: '/v1/admin/clients', payload: { name: '   ' }, path: 'name', admin: true },
+    { url: '/v1/campaigns', payload: { name: ' \t ', messages }, path: 'name' },
+    { url: '/v1/campaigns', payload: { name: 'c', messages: [{ body: '   ', delayMinutes: 0 }] }, path: 'messages/0/body' },
+    { url: '/v1/campaigns/preview', payload: { name: 'c', messages, targeting: { tags: [' '] } }, path: 'targeting/tags/0' },
+    { url: '/v1/leads/bulk', payload: { leads: [{ externalId: '  ', firstName: 'A' }] }, path: 'leads/0/externalId' },
+    { url: '/v1/leads/bulk', payload: { leads: [{ externalId: 'a', firstName: '\n' }] }, path: 'leads/0/firstName' },
+    { url: '/v1/leads/bulk', payload: { leads: [{ externalId: 'a', firstName: 'A', tags: ['ok', '  '] }] }, path: 'leads/0/tags/1' }
+  ]
+  for (const { url, payload, path, admin } of cases) {
+    const response = await app.api.inject({ method: 'POST', url, headers: admin === true ? { authorization: `Bearer ${ADMIN_KEY}` } : headers, payload })
+    t.equal(response.statusCode, 400, `${url} ${JSON.stringify(payload)}`)
+    t.match(response.json().errors, [{ path, message: 'must not be blank' }], path)
+  }
+  t.equal((await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: ' a ', firstName: ' Ada ' }] } })).statusCode, 200, 'spaces around text are fine')
+})
