@@ -94,7 +94,7 @@ export const Preview = Type.Object({
   totalMatching: Type.Integer(),
   wouldEnroll: Type.Integer(),
   excluded: Type.Object({ optedOut: Type.Integer(), activeElsewhere: Type.Integer() }),
-  sample: Type.Array(Lead, { maxItems: 10 })
+  sample: Type.Array(Lead, { maxItems: 10, description: 'the first leads (at most 10, at most the cap) that would be enrolled, in cap order' })
 })
 export type Preview = Static<typeof Preview>
 

@@ -69,16 +69,19 @@ export async function createCampaign (services: CampaignServices, clientId: stri
   }
 }
 
+const SAMPLE_SIZE = 10
+
 export async function previewCampaign (db: Database, clientId: string, input: CampaignInput): Promise<Preview> {
   assertCampaignRules(input)
   const targeting = input.targeting ?? {}
-  // One snapshot, so the sample is the head of what was counted; no sample to look for when
-  // nobody is eligible (that search would walk the whole audience).
+  const cap = input.maxLeadsToEnroll ?? Infinity
+  // One snapshot, so the sample is the head of what was counted: leads that would be enrolled,
+  // so never more than the cap. No sample to look for when nobody is eligible (that search would
+  // walk the whole audience).
   const { counts, sample } = await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async tx => {
     const counts = await countAudience(tx, clientId, targeting)
-    return { counts, sample: counts.totalMatching === 0 ? [] : await sampleAudience(tx, clientId, targeting, 10) }
+    return { counts, sample: counts.totalMatching === 0 ? [] : await sampleAudience(tx, clientId, targeting, Math.min(SAMPLE_SIZE, cap)) }
   })
-  const cap = input.maxLeadsToEnroll ?? Infinity
   return {
     totalMatching: counts.totalMatching,
     wouldEnroll: Math.min(counts.totalMatching, cap),
