@@ -42,7 +42,7 @@ const OPTIONAL_FIELDS = [
  * import can slip between the two. Returns the ids of leads opted out by this import.
  */
 export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, unchanged: number, optedOutIds: string[] }> {
-  const input = JSON.stringify(leads)
+  const input = JSON.stringify(leads.map(lead => lead.tags !== undefined ? { ...lead, tags: [...new Set(lead.tags)] } : lead))
   const given = (api: string, column: string, type: string) =>
     sql.raw(`case when i.item ? '${api}' then (i.item->>'${api}')::${type} else l.${column} end as ${column}`)
   const columns = ['first_name', ...OPTIONAL_FIELDS.map(([, column]) => column), 'tags', 'opted_out', 'created_at']
@@ -98,7 +98,7 @@ export async function updateLead (tx: Tx, clientId: string, id: string, patch: L
     ...(patch.lastName !== undefined ? { last_name: patch.lastName } : {}),
     ...(patch.phone !== undefined ? { phone: patch.phone } : {}),
     ...(patch.email !== undefined ? { email: patch.email } : {}),
-    ...(patch.tags !== undefined ? { tags: patch.tags } : {}),
+    ...(patch.tags !== undefined ? { tags: [...new Set(patch.tags)] } : {}),
     ...(patch.engagementLevel !== undefined ? { engagement_level: patch.engagementLevel } : {}),
     ...(patch.icpScore !== undefined ? { icp_score: patch.icpScore } : {}),
     ...(patch.optedOut !== undefined ? { opted_out: patch.optedOut } : {}),

@@ -31,6 +31,14 @@ t.test('bulk import creates, then updates by externalId, keeping absent fields',
   t.same(again.json(), { created: 1, updated: 1, unchanged: 1 })
   const after = await app.api.inject({ method: 'GET', url: `/v1/leads/${lead.id}`, headers })
   t.equal(after.json().updatedAt, lead.updatedAt, 'an unchanged lead keeps its updatedAt')
+
+  // A repeated tag is dropped, first place kept: the same tags as stored, so unchanged.
+  const repeated = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [
+    { externalId: 'k-1', firstName: 'Annie', tags: ['vip', 'kajabi', 'vip'] }
+  ] } })
+  t.same(repeated.json(), { created: 0, updated: 0, unchanged: 1 })
+  const patched = await app.api.inject({ method: 'PATCH', url: `/v1/leads/${lead.id}`, headers, payload: { tags: ['b', 'a', 'b', 'a'] } })
+  t.same(patched.json().tags, ['b', 'a'])
 })
 
 t.test('one invalid item rejects the whole batch and names leads/<index>/<field>', async t => {
