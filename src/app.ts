@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
 import sensible from '@fastify/sensible'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -55,6 +56,19 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
         : new HttpProblem(400, 'Bad Request', 'the URL is not valid (malformed percent-encoding?)')
       void sendProblem(reply, problem)
     },
+    // Requests Node cannot even parse (a control character in a header, headers too large, a
+    // timeout) are answered before Fastify sees them: as problem+json too.
+    clientErrorHandler: (error, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return
+      const [status, detail] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request took too long to arrive']
+        : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are too large'] : [400, 'the request is not valid HTTP']
+      const body = JSON.stringify(new HttpProblem(status, STATUS_CODES[status] ?? 'Client Error', detail).toBody())
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      }
+      socket.destroy(error)
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -79,6 +93,11 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id)
     void reply.header('x-content-type-options', 'nosniff')
+    // A compressed body would otherwise be parsed as broken JSON and called malformed.
+    const encoding = request.headers['content-encoding']
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new HttpProblem(415, 'Unsupported Media Type', `Content-Encoding ${encoding} is not supported; send the body uncompressed`, { type: 'unsupported-content-encoding' })
+    }
   })
   // Once shutdown began, every answer closes its connection: a keep-alive connection busy at
   // SIGTERM would otherwise keep close() waiting until it idles out (72 s).

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { connect, type AddressInfo } from 'node:net'
 import { ADMIN_KEY, CRON_SECRET, buildTestApp } from '../helpers/app.js'
 
 t.test('errors are problem+json without internals; bad input is never a 500', async t => {
@@ -185,4 +186,27 @@ t.test('a name, tag, message or id of only spaces is refused as blank, naming th
     t.match(response.json().errors, [{ path, message: 'must not be blank' }], path)
   }
   t.equal((await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: ' a ', firstName: ' Ada ' }] } })).statusCode, 200, 'spaces around text are fine')
+})
+
+t.test('a compressed body is a 415, and a request Node cannot parse still gets problem+json', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const gzip = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: { ...headers, 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: Buffer.from([0x1f, 0x8b, 0x08, 0x00]) })
+  t.equal(gzip.statusCode, 415)
+  t.match(gzip.json(), { type: /unsupported-content-encoding$/, detail: /gzip/ })
+  t.match(gzip.headers, { 'x-content-type-options': 'nosniff' })
+
+  await app.api.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.api.server.address() as AddressInfo
+  const raw = async (request: string): Promise<string> => await new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => { socket.write(request) })
+    let answer = ''
+    socket.on('data', chunk => { answer += chunk.toString() })
+    socket.on('end', () => { resolve(answer) })
+    socket.on('error', reject)
+  })
+  const answer = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n')
+  t.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/)
+  t.match(answer, /content-type: application\/problem\+json/i)
+  t.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { status: 400, detail: 'the request is not valid HTTP' })
 })
