@@ -1,7 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createClientWithKey } from './clients/repository.js'
-import { sql } from 'kysely'
-import { createDatabase, isDatabaseUnreachable, type Database } from './db/database.js'
+import { createDatabase, waitForDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { resolveDatabaseUrl } from './database-url.js'
 import { createLogger } from './logger.js'
@@ -21,25 +20,6 @@ interface CommandContext {
 
 type Command = (args: string[], context: CommandContext) => Promise<void>
 
-/** How long `migrate` waits for a database that is still starting (compose, a Job beside a new cluster). */
-const MIGRATE_WAIT_MS = 60_000
-
-
-async function waitForDatabase (db: Database, waitMs: number): Promise<void> {
-  const deadline = Date.now() + waitMs
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await sql`select 1`.execute(db)
-      return
-    } catch (error) {
-      // Not there yet (refused, starting up...): worth waiting for. A wrong password or a missing database fails at once.
-      if (!isDatabaseUnreachable(error)) throw error
-      if (Date.now() >= deadline) throw new Error(`the database did not answer within ${waitMs / 1000} s: ${error instanceof Error ? error.message : String(error)}`)
-      if (attempt === 1) process.stderr.write(`waiting for the database: ${error instanceof Error ? error.message : String(error)}\n`)
-      await new Promise(resolve => setTimeout(resolve, 1000))
-    }
-  }
-}
 
 const commands: Record<string, Command> = {
   'create-client': async (args, context) => {
@@ -59,7 +39,7 @@ const commands: Record<string, Command> = {
     const url = await context.databaseUrl()
     const { db } = createDatabase(url, 2)
     try {
-      await waitForDatabase(db, MIGRATE_WAIT_MS)
+      await waitForDatabase(db, message => { process.stderr.write(`${message}\n`) })
       const { applied } = await migrateToLatest(db, url)
       process.stdout.write(applied.length > 0 ? `applied: ${applied.join(', ')}\n` : 'database schema is up to date\n')
     } finally {

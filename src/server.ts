@@ -2,6 +2,7 @@ import { buildApps } from './app.js'
 import { loadConfigOrExit } from './config.js'
 import { createContext } from './context.js'
 import { resolveDatabaseUrl } from './database-url.js'
+import { waitForDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createLogger } from './logger.js'
 import { closeListeners, exitGracefullyOnSignals } from './shutdown.js'
@@ -11,6 +12,7 @@ async function main (): Promise<void> {
   const logger = createLogger(config)
   const database = await resolveDatabaseUrl(config, logger)
   const ctx = createContext(config, logger, database.url)
+  await waitForDatabase(ctx.db, message => { logger.warn(message) })
   if (config.MIGRATE_ON_START) {
     const { applied } = await migrateToLatest(ctx.db, database.url)
     logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database schema is up to date')

@@ -1,6 +1,7 @@
 import { buildApps } from './app.js'
 import { loadConfigOrExit } from './config.js'
 import { createContext } from './context.js'
+import { waitForDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createLogger } from './logger.js'
 import { closeListeners, exitGracefullyOnSignals } from './shutdown.js'
@@ -18,6 +19,7 @@ async function main (): Promise<void> {
   }
   const logger = createLogger(config)
   const ctx = createContext(config, logger, config.DATABASE_URL)
+  await waitForDatabase(ctx.db, message => { logger.warn(message) })
   if (config.MIGRATE_ON_START) await migrateToLatest(ctx.db, config.DATABASE_URL)
   const { api, internal } = await buildApps(ctx)
   await internal.listen({ port: config.INTERNAL_PORT, host: config.HOST })

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely'
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
 import pg from 'pg'
 import type { DB } from './schema.js'
 
@@ -29,4 +29,28 @@ export function createDatabase (connectionString: string, poolSize: number): { d
   pool.on('error', () => {})
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, pool }
+}
+
+/** How long a process starting up waits for a database that is not up yet (compose, a new cluster). */
+export const DATABASE_WAIT_MS = 60_000
+
+/**
+ * Resolves once the database answers. While it is unreachable (refused, starting...) it retries
+ * every second for up to `waitMs`, telling `onWait` once; any other error (a wrong password, a
+ * missing database) is thrown at once: waiting would not fix it.
+ */
+export async function waitForDatabase (db: Database, onWait: (message: string) => void, waitMs = DATABASE_WAIT_MS): Promise<void> {
+  const deadline = Date.now() + waitMs
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql`select 1`.execute(db)
+      return
+    } catch (error) {
+      if (!isDatabaseUnreachable(error)) throw error
+      const reason = error instanceof Error ? error.message : String(error)
+      if (Date.now() >= deadline) throw new Error(`the database did not answer within ${waitMs / 1000} s: ${reason}`)
+      if (attempt === 1) onWait(`waiting for the database: ${reason}`)
+      await new Promise(resolve => setTimeout(resolve, 1000))
+    }
+  }
 }
