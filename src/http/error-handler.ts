@@ -47,20 +47,34 @@ function statusTitle (status: number): string {
   return titles[status] ?? 'Client Error'
 }
 
-/** The route patterns of an app as regular expressions, to tell 405 (other methods) from 404. */
-function routeMethods (app: FastifyInstance): (path: string) => string[] {
-  const routes: Array<{ methods: string[], pattern: RegExp }> = []
+/**
+ * The route patterns of an app as regular expressions, to tell 405 (other methods) from 404.
+ * `fixedOnly` keeps routes without parameters: GET /v1/leads/bulk matches GET /v1/leads/:id
+ * (and fails its uuid check), but the caller meant POST /v1/leads/bulk.
+ */
+function routeMethods (app: FastifyInstance): (path: string, fixedOnly?: boolean) => string[] {
+  const routes: Array<{ methods: string[], pattern: RegExp, fixed: boolean }> = []
   app.addHook('onRoute', route => {
     const source = route.url.split('/').map(part => part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')
-    routes.push({ methods: ([] as string[]).concat(route.method), pattern: new RegExp(`^${source}$`) })
+    routes.push({ methods: ([] as string[]).concat(route.method), pattern: new RegExp(`^${source}$`), fixed: !/[:*]/.test(route.url) })
   })
-  return path => [...new Set(routes.filter(route => route.pattern.test(path)).flatMap(route => route.methods))].sort()
+  return (path, fixedOnly = false) =>
+    [...new Set(routes.filter(route => (!fixedOnly || route.fixed) && route.pattern.test(path)).flatMap(route => route.methods))].sort()
+}
+
+function methodNotAllowed (method: string, path: string, allowed: string[]): HttpProblem {
+  return new HttpProblem(405, 'Method Not Allowed', `${method} is not allowed on ${path}; use ${allowed.join(', ')}`, { headers: { allow: allowed.join(', ') } })
 }
 
 export function installErrorHandlers (app: FastifyInstance): void {
   const methodsOf = routeMethods(app)
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const problem = toProblem(error)
+    let problem = toProblem(error)
+    if (error.validationContext === 'params') {
+      const path = request.url.split('?')[0] ?? ''
+      const allowed = methodsOf(path, true)
+      if (allowed.length > 0 && !allowed.includes(request.method)) problem = methodNotAllowed(request.method, path, allowed)
+    }
     // An unexpected error is logged with its stack; a 5xx the service answers on purpose (not
     // configured, upstream failed) is an expected state and is logged without one.
     if (!(error instanceof HttpProblem) && problem.status >= 500) request.log.error({ err: error }, 'request failed')
@@ -72,7 +86,7 @@ export function installErrorHandlers (app: FastifyInstance): void {
     const path = request.url.split('?')[0] ?? ''
     const allowed = methodsOf(path)
     if (allowed.length > 0) {
-      return sendProblem(reply, new HttpProblem(405, 'Method Not Allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`, { headers: { allow: allowed.join(', ') } }))
+      return sendProblem(reply, methodNotAllowed(request.method, path, allowed))
     }
     return sendProblem(reply, notFound(`${request.method} ${path}`))
   })

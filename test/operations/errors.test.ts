@@ -39,6 +39,11 @@ t.test('errors are problem+json without internals; bad input is never a 500', as
   const wrongOnItem = await app.api.inject({ method: 'DELETE', url: '/v1/leads/00000000-0000-4000-8000-000000000000', headers })
   t.equal(wrongOnItem.statusCode, 405)
   t.equal(wrongOnItem.headers.allow, 'GET, HEAD, PATCH')
+  // GET /v1/leads/bulk matches GET /v1/leads/:id, but the caller meant the bulk import.
+  const bulkGet = await app.api.inject({ method: 'GET', url: '/v1/leads/bulk', headers })
+  t.equal(bulkGet.statusCode, 405, bulkGet.body)
+  t.equal(bulkGet.headers.allow, 'POST')
+  t.equal((await app.api.inject({ method: 'GET', url: '/v1/leads/not-a-uuid', headers })).statusCode, 400, 'a bad id is still a 400')
   t.equal((await app.api.inject({ method: 'POST', url: '/internal/campaigns/activate-scheduled' })).statusCode, 404, 'the internal listener\'s paths stay unknown here')
   const unknownField = await app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'x', messages: [{ body: 'a', delayMinutes: 0 }], surprise: true } })
   t.same(unknownField.json().errors, [{ path: 'surprise', message: 'is not a known field' }])
