@@ -58,6 +58,11 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
   }
   const lockPool = new pg.Pool({ connectionString: databaseUrl, max: config.DATABASE_POOL_SIZE, application_name: 'campaign-service-locks', connectionTimeoutMillis: 0 })
   lockPool.on('error', () => {})
+  lockPool.on('connect', client => {
+    // Losing this connection frees the campaign lock it holds; the run it guards goes on (the
+    // client lock still keeps every chunk exact), so it is worth a warning, not a crash.
+    client.on('error', (error: Error) => { logger.warn({ err: { message: error.message } }, 'campaign lock connection lost') })
+  })
   closers.push(async () => { await db.destroy() })
   closers.push(async () => { await lockPool.end() })
   const shutdown = new AbortController()

@@ -27,6 +27,10 @@ export function createDatabase (connectionString: string, poolSize: number): { d
   const pool = new pg.Pool({ connectionString, max: poolSize, application_name: 'campaign-service', connectionTimeoutMillis: 5000 })
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {})
+  // A connection lost while checked out (failover, pg_terminate_backend) emits 'error' on its
+  // client: without a listener that is an uncaught exception and the process dies. The query
+  // running on it fails on its own and answers 503.
+  pool.on('connect', client => { client.on('error', () => {}) })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, pool }
 }
