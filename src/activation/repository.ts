@@ -32,11 +32,11 @@ export async function findPendingCampaigns (db: Queryable, limit: number): Promi
   return rows.map(r => r.id)
 }
 
-/** scheduled → active, once: false when another caller got there first. */
+/** scheduled → active, once: false when another caller got there first, or a PATCH moved startAt since the tick read it. */
 export async function markActivated (db: Queryable, id: string): Promise<boolean> {
   const result = await sql`
     update campaigns set status = 'active', activated_at = now(), enrollment_pending = true, updated_at = now()
-    where id = ${id} and status = 'scheduled'`.execute(db)
+    where id = ${id} and status = 'scheduled' and start_at <= now() and start_at >= now() - ${EXPIRY}`.execute(db)
   return (result.numAffectedRows ?? 0n) > 0n
 }
 

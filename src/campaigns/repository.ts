@@ -74,8 +74,9 @@ export async function updateScheduledCampaign (db: Queryable, id: string, patch:
     ...(patch.name !== undefined ? { name: patch.name } : {}),
     ...(patch.targeting !== undefined ? { targeting: storedTargeting(patch.targeting) } : {}),
     ...(patch.messages !== undefined ? { messages: JSON.stringify(patch.messages), total_delay_minutes: totalDelayMinutes(patch.messages) } : {}),
-    // null: start now, as on create; the next activation tick enrolls it.
-    ...(patch.startAt !== undefined ? { start_at: patch.startAt ?? sql<Date>`now()` } : {}),
+    // null or a time already past: start now, as on create (which enrolls at once); the next
+    // activation tick enrolls it (a past time kept as given could even expire it).
+    ...(patch.startAt !== undefined ? { start_at: patch.startAt === null || Date.parse(patch.startAt) <= Date.now() ? sql<Date>`now()` : patch.startAt } : {}),
     ...(patch.maxLeadsToEnroll !== undefined ? { max_leads_to_enroll: patch.maxLeadsToEnroll } : {}),
     updated_at: new Date()
   }).where('id', '=', id).where('status', '=', 'scheduled').returningAll().executeTakeFirstOrThrow()

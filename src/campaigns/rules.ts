@@ -18,6 +18,12 @@ export function placeholderErrors (messages: Message[], prefix = 'messages'): Fi
   return errors
 }
 
+/** An RFC 3339 time in microseconds since the epoch, as PostgreSQL keeps it (Date.parse stops at ms). */
+function microseconds (value: string): bigint {
+  const fraction = /\.(\d+)/.exec(value)?.[1] ?? ''
+  return BigInt(Date.parse(value)) * 1000n + BigInt((fraction + '000000').slice(3, 6))
+}
+
 export function targetingErrors (targeting: Targeting | undefined, prefix = 'targeting'): FieldError[] {
   const errors: FieldError[] = []
   const icp = targeting?.icpScore
@@ -25,7 +31,7 @@ export function targetingErrors (targeting: Targeting | undefined, prefix = 'tar
     errors.push({ path: `${prefix}/icpScore/min`, message: 'must be <= icpScore.max' })
   }
   if (targeting?.createdAfter !== undefined && targeting.createdBefore !== undefined &&
-      Date.parse(targeting.createdAfter) > Date.parse(targeting.createdBefore)) {
+      microseconds(targeting.createdAfter) > microseconds(targeting.createdBefore)) {
     errors.push({ path: `${prefix}/createdAfter`, message: 'must be <= createdBefore' })
   }
   return errors

@@ -1,4 +1,4 @@
-import { queueAirtableSyncForCancelledCampaign } from '../airtable/sync-queue.js'
+import { queueAirtableSyncForCancelledCampaign, queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { Config } from '../config.js'
@@ -109,8 +109,9 @@ export async function cancelCampaign ({ db, config }: CampaignServices, clientId
     if (row.status === 'cancelled') return toCampaign(row)
     if (row.status !== 'scheduled' && row.status !== 'active') throw conflict(`an ${row.status} campaign cannot be cancelled`, 'campaign-ended')
     const cancelled = await setCampaignStatus(tx, id, 'cancelled')
-    await stopEnrollmentsOfCampaign(tx, id)
+    const { completed } = await stopEnrollmentsOfCampaign(tx, id)
     await queueAirtableSyncForCancelledCampaign(tx, config, id)
+    await queueAirtableSyncForEnrollments(tx, config, completed)
     return toCampaign(cancelled)
   })
 }
@@ -120,8 +121,13 @@ export async function enrollMore (services: CampaignServices, clientId: string, 
   const { db, config } = services
   const row = await mustFind(db, clientId, id)
   if (row.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${row.status}`, 'campaign-not-active')
-  // Waits while the tick (or another top-up) is enrolling this campaign, then enrolls what is left.
-  const run = await runLocked(services, id, async () => await enrollCampaign(db, id, enrollOptions(services)))
+  // Waits while the tick (or another top-up) is enrolling this campaign, then enrolls what is
+  // left, if the campaign is still active (it may have been cancelled or completed meanwhile).
+  const run = await runLocked(services, id, async () => {
+    const now = await mustFind(db, clientId, id)
+    if (now.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${now.status}`, 'campaign-not-active')
+    return await enrollCampaign(db, id, enrollOptions(services))
+  })
   const warning = warningFor(run)
   return { enrolled: run.enrolled, totalMatching: run.totalMatching, leadsEnrolled: run.leadsEnrolled, ...(warning !== undefined ? { warning } : {}) }
 }

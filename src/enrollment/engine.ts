@@ -62,9 +62,11 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   // A LIMIT over a nested loop across a million leads is costed above jit_above_cost, and
   // compiling took 10-160 ms per chunk for a statement whose time goes to index probes.
   await sql`set local jit = off`.execute(tx)
+  // Row-locked: the tick's completion (which takes no client lock) must not complete the
+  // campaign between this read and the insert; it waits, then sees enrollment_pending.
   const campaign = await tx.selectFrom('campaigns')
     .select(['client_id', 'status', 'targeting', 'total_delay_minutes', 'max_leads_to_enroll', 'leads_enrolled'])
-    .where('id', '=', campaignId).executeTakeFirstOrThrow() as CampaignState
+    .where('id', '=', campaignId).forUpdate().executeTakeFirstOrThrow() as CampaignState
   if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true }
   const capLeft = campaign.max_leads_to_enroll === null ? Infinity : campaign.max_leads_to_enroll - campaign.leads_enrolled
   if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false }
@@ -78,7 +80,7 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
       limit ${take}
     ), inserted as (
       insert into enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at)
-      select ${campaignId}, id, ${clientId}, now(), now() + make_interval(mins => ${campaign.total_delay_minutes}) from picked
+      select ${campaignId}, id, ${clientId}, statement_timestamp(), statement_timestamp() + make_interval(mins => ${campaign.total_delay_minutes}) from picked
       returning lead_id
     ), last as (
       select enroll_rank, created_at, id from picked order by enroll_rank desc, created_at desc, id desc limit 1

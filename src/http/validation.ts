@@ -27,6 +27,8 @@ function makeAjv (coerceTypes: boolean | 'array'): Ajv {
   addFormats(ajv)
   const dateTime = fullFormats['date-time'] as { validate: (value: string) => boolean, compare: (a: string, b: string) => number | undefined }
   ajv.addFormat('date-time', { type: 'string', validate: storableDateTime(dateTime.validate), compare: dateTime.compare })
+  // ajv-formats also accepts "urn:uuid:<uuid>", which PostgreSQL's uuid type refuses (a 500).
+  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)
   return ajv
 }
 
