@@ -34,28 +34,50 @@ function classify (error: unknown): AirtableWriteError {
     const said = typeof e.message === 'string' && e.message !== '' ? `: ${e.message.slice(0, 300)}` : ''
     return new AirtableWriteError(`Airtable answered ${e.statusCode}${typeof e.error === 'string' ? ` (${e.error})` : ''}${said}`, false, PERMANENT_STATUSES.has(e.statusCode))
   }
-  // airtable.js aborts the request on its requestTimeout; other errors are network failures.
-  if (e.name === 'AbortError' || e.type === 'aborted') return new AirtableWriteError('Airtable did not answer in time', false)
+  // airtable.js aborts the request on its requestTimeout (a CONNECTION_ERROR saying so); our own
+  // deadline covers the body; other errors are network failures.
+  if (e.name === 'AbortError' || e.type === 'aborted' || (e.error === 'CONNECTION_ERROR' && typeof e.message === 'string' && /abort/i.test(e.message))) {
+    return new AirtableWriteError('Airtable did not answer in time', false)
+  }
   return new AirtableWriteError('could not reach Airtable', false)
+}
+
+/** Rejects with an AbortError once `ms` have passed without `promise` settling. */
+async function withDeadline<T> (promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(Object.assign(new Error('deadline passed'), { name: 'AbortError' })) }, ms)
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /**
  * The official SDK, told not to retry 429s itself (the job queue owns retries and the 30 s
  * pause) and to give up on a request after AIRTABLE_TIMEOUT_MS.
+ *
+ * The PATCH goes through base.makeRequest rather than table.update: with a 200 whose body is not
+ * JSON (a cut connection, a proxy's page) table.update throws inside airtable.js's own promise
+ * chain, an unhandled rejection that ends the process; makeRequest rejects instead. airtable.js
+ * stops its timer once the headers arrive, so a body that never ends is bounded here as well.
  */
 export function createAirtableWriter (config: Config): AirtableWriter {
   if (config.AIRTABLE_API_KEY === undefined || config.AIRTABLE_BASE_ID === undefined) throw new Error('Airtable is not configured')
-  const table = new Airtable({
+  const base = new Airtable({
     apiKey: config.AIRTABLE_API_KEY,
     endpointUrl: config.AIRTABLE_ENDPOINT_URL,
     noRetryIfRateLimited: true,
     requestTimeout: config.AIRTABLE_TIMEOUT_MS
-  }).base(config.AIRTABLE_BASE_ID).table(config.AIRTABLE_TABLE)
+  }).base(config.AIRTABLE_BASE_ID)
+  const path = `/${encodeURIComponent(config.AIRTABLE_TABLE)}`
   return {
     async update (records) {
       try {
         // typecast: Airtable converts the ISO date and creates missing single-select options.
-        await table.update(records, { typecast: true })
+        await withDeadline(base.makeRequest({ method: 'PATCH', path, body: { records, typecast: true } }), config.AIRTABLE_TIMEOUT_MS)
       } catch (error) {
         throw classify(error)
       }

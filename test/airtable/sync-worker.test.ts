@@ -105,9 +105,19 @@ t.test('dropped connections and answers slower than AIRTABLE_TIMEOUT_MS are retr
   standIn.slowMs = 1500
   const slow = await seedEnrollments(app, client.id, { leads: 2, name: 'Slow' })
   await failedWith(slow.campaignId, 'Airtable did not answer in time')
+  // A 200 that is not JSON (a proxy's page) once crashed the process inside airtable.js; a body
+  // that never ends once held the job (and its worker slot) for good.
+  standIn.mode = 'not-json'
+  const garbled = await seedEnrollments(app, client.id, { leads: 2, name: 'Garbled' })
+  await failedWith(garbled.campaignId, 'Airtable answered 200 (UNEXPECTED_ERROR): The response from Airtable was invalid JSON. Please try again soon.')
+  standIn.mode = 'stalled-body'
+  const stalled = await seedEnrollments(app, client.id, { leads: 2, name: 'Stalled' })
+  await failedWith(stalled.campaignId, 'Airtable did not answer in time')
 
   standIn.mode = 'ok'
-  await eventually(async () => (await syncJobs(app)).length === 0, 'both jobs done')
+  await eventually(async () => (await syncJobs(app)).length === 0, 'all jobs done')
+  t.match(standIn.records.get([...garbled.recordIds.values()][0] ?? ''), { Campaign: 'Garbled' })
+  t.match(standIn.records.get([...stalled.recordIds.values()][0] ?? ''), { Campaign: 'Stalled' })
   t.match(standIn.records.get([...dropped.recordIds.values()][0] ?? ''), { Campaign: 'Dropped' })
   t.match(standIn.records.get([...slow.recordIds.values()][0] ?? ''), { Campaign: 'Slow' })
   t.equal(standIn.requests[0]?.status, 'reset')

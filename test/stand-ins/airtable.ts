@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net'
 // A stand-in for Airtable's REST API on loopback, reached through the real airtable.js SDK:
 // PATCH /v0/{baseId}/{table} with {records: [{id, fields}]} and a bearer key. It keeps the
 // fields it was sent, records every request with its arrival time, and can be switched to
-// answer 429, 500, slowly, or by dropping the connection.
+// answer 429, 500, slowly, by dropping the connection, with a 200 that is not JSON, or with a
+// 200 whose body never ends.
 
-export type StandInMode = 'ok' | '429' | '500' | 'slow' | 'reset'
+export type StandInMode = 'ok' | '429' | '500' | 'slow' | 'reset' | 'not-json' | 'stalled-body'
 
 export interface StandInRequest {
   at: number
@@ -66,6 +67,8 @@ export async function startAirtableStandIn (options: { apiKeys: string[] }): Pro
       if (standIn.mode === 'reset') { entry.status = 'reset'; request.socket.destroy(); return }
       if (standIn.mode === '429') return answer(429, { errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] })
       if (standIn.mode === '500') return answer(500, { error: { type: 'SERVER_ERROR', message: 'Server error' } })
+      if (standIn.mode === 'not-json') { response.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy error</html>'); return }
+      if (standIn.mode === 'stalled-body') { response.writeHead(200, { 'content-type': 'application/json' }); response.write('{"records":['); return }
       if (records.length === 0 || records.length > 10) return answer(422, { error: { type: 'INVALID_RECORDS', message: 'You must provide an array of up to 10 record objects' } })
       const unknown = records.find(r => standIn.isUnknownRecord(r.id))
       if (unknown !== undefined) return answer(404, { error: { type: 'NOT_FOUND', message: `Record ${unknown.id} does not exist` } })
