@@ -40,6 +40,24 @@ async function splitIntoSingleLeads (job: AirtableSyncPayload, helpers: JobHelpe
   }
 }
 
+/**
+ * Two jobs for one lead may run at once (other worker slots, other replicas), and the one that
+ * read the older state may write last. So after writing, read again: a lead whose state moved
+ * since gets a job of its own, which writes the state as of then (each state change also queues
+ * one, so the last write always reflects the last state).
+ */
+async function followUpIfChanged (deps: Deps, job: AirtableSyncPayload, written: AirtableRecordUpdate[], helpers: JobHelpers): Promise<void> {
+  const sent = new Map(written.map(record => [record.id, JSON.stringify(record.fields)]))
+  const now = await readLeadSyncState(deps.db, job.clientId, job.leadIds)
+  const changed = now.filter(state => {
+    const [record] = toRecords(deps.config, [state])
+    return record !== undefined && sent.get(record.id) !== JSON.stringify(record.fields)
+  }).map(state => state.leadId)
+  if (changed.length === 0) return
+  await helpers.addJob(AIRTABLE_SYNC_TASK, { ...job, leadIds: changed }, { maxAttempts: helpers.job.max_attempts })
+  helpers.logger.info(`Airtable state of ${changed.length} lead(s) changed while being written; queued again`)
+}
+
 /** Shutdown interrupted the wait for a slot before anything was sent: put the job back untouched. */
 async function requeue (job: AirtableSyncPayload, helpers: JobHelpers): Promise<void> {
   await helpers.addJob(AIRTABLE_SYNC_TASK, job, {
@@ -59,17 +77,28 @@ export function createSyncTask (deps: Deps): Task {
     // Every job of the pool waits on this one signal; many waiting for a slot is expected.
     setMaxListeners(0, helpers.abortSignal)
     try {
-      await deps.limiter.acquire(helpers.abortSignal)
-      // Read after getting the slot, so a job that waited writes the state as of now.
+      // Read, then take the slot right before sending: a read (or a wait for a connection)
+      // between the grant and the request let more than the rate through across replicas.
       const states = await readLeadSyncState(deps.db, job.clientId, job.leadIds)
       if (states.length === 0) return
       const records = toRecords(deps.config, states)
+      await deps.limiter.acquire(helpers.abortSignal)
       await deps.writer.update(records)
       written = records.length
       await resolveSyncFailures(deps.db, job.clientId, states.map(s => s.leadId))
+      await followUpIfChanged(deps, job, records, helpers)
     } catch (error) {
       if (helpers.abortSignal.aborted && !(error instanceof AirtableWriteError)) return await requeue(job, helpers)
-      if (!(error instanceof AirtableWriteError)) throw error // database trouble: plain graphile-worker retry
+      if (!(error instanceof AirtableWriteError)) {
+        // Database trouble: a plain graphile-worker retry; on the last attempt the batch is kept
+        // as failed like any other, never left only in graphile-worker's table.
+        if (helpers.job.attempts >= helpers.job.max_attempts) {
+          await insertSyncFailure(deps.db, job, helpers.job.attempts, `could not sync: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
+          metrics.batchesFailed.inc()
+          return
+        }
+        throw error
+      }
       if (error.rateLimited) await deps.limiter.pause(RATE_LIMIT_PAUSE_MS)
       if (error.permanent && job.leadIds.length > 1) {
         // One bad record fails the whole request: send each lead on its own, so the others

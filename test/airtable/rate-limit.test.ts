@@ -86,3 +86,22 @@ t.test('Redis frozen (connected, never answering): grants and pauses go on in pr
   t.ok(span >= 900, `still spaced: 6 grants over ${span} ms`)
   await redis.kill()
 })
+
+t.test('a slow database read between slot and send cannot bunch requests: the slot is taken after the read', async t => {
+  const standIn = await airtableStandIn(t)
+  const env = airtableEnv(standIn, { WORKER_CONCURRENCY: '10' })
+  const seeder = await buildTestApp(t, { env: { ...env, WORKER_ENABLED: 'false' } })
+  const client = await seeder.createClient()
+  await seedEnrollments(seeder, client.id, { leads: 100 })
+  // Every job's read waits on this lock while the worker starts; then all reads finish at once.
+  const holder = await seeder.ctx.pool.connect()
+  t.teardown(() => { holder.release() })
+  await holder.query('begin')
+  await holder.query('lock table leads in access exclusive mode')
+  await buildTestApp(t, { databaseUrl: seeder.databaseUrl, env: { ...env, WORKER_ENABLED: 'true' } })
+  await new Promise(resolve => setTimeout(resolve, 1500))
+  await holder.query('rollback')
+  await standIn.waitFor(() => standIn.records.size === 100, 60_000, 'all records')
+  const peak = maxRequestsInWindow(standIn.requests)
+  t.ok(peak <= 5, `at most 5 requests in any 1-second window (saw ${peak})`)
+})

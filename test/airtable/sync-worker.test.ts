@@ -140,3 +140,21 @@ t.test('stopping the worker while a job waits out a 429 pause puts that job back
   t.match(job, { attempts: 0, locked_at: null, last_error: null }, 'queued again, untouched')
   t.equal((await syncJobs(app)).length, 2, 'the interrupted run left no locked copy behind')
 })
+
+t.test('a stale write that lands after a fresh one is corrected: Airtable ends with the last state', async t => {
+  const standIn = await airtableStandIn(t)
+  const app = await buildTestApp(t, { env: airtableEnv(standIn, { ...worker, WORKER_CONCURRENCY: '2' }) })
+  const client = await app.createClient()
+  // The first write (status active) is held 1.5 s; the opt-out's write (stopped) overtakes it.
+  standIn.slowNext = 1
+  standIn.slowMs = 1500
+  const seeded = await seedEnrollments(app, client.id, { leads: 1 })
+  const [leadId] = seeded.leadIds
+  const recordId = seeded.recordIds.get(leadId ?? '') ?? ''
+  await standIn.waitFor(() => standIn.requests.length === 1, 10_000, 'the slow first write')
+  const optOut = await app.api.inject({ method: 'PATCH', url: `/v1/leads/${leadId ?? ''}`, headers: client.headers, payload: { optedOut: true } })
+  t.equal(optOut.statusCode, 200)
+  await eventually(async () => (await syncJobs(app)).length === 0 && standIn.requests.length >= 3, 'the follow-up write', 20_000)
+  t.match(standIn.records.get(recordId), { 'Campaign Status': 'stopped' }, 'Airtable shows the state the database has')
+  t.ok(standIn.requests.filter(r => r.status === 200).length >= 3, 'the stale write was followed by a fresh one')
+})

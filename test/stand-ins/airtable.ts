@@ -23,6 +23,8 @@ export interface AirtableStandIn {
   mode: StandInMode
   /** How long 'slow' takes to answer (then answers 200). */
   slowMs: number
+  /** In 'ok' mode, how many of the next writes to hold for slowMs before applying them. */
+  slowNext: number
   /** Record ids Airtable does not know: a request naming one is refused whole (404). */
   isUnknownRecord: (id: string) => boolean
   requests: StandInRequest[]
@@ -47,6 +49,7 @@ export async function startAirtableStandIn (options: { apiKeys: string[] }): Pro
   const standIn = {
     mode: 'ok' as StandInMode,
     slowMs: 2000,
+    slowNext: 0,
     isUnknownRecord: (_id: string): boolean => false,
     requests: [] as StandInRequest[],
     records: new Map<string, Record<string, unknown>>()
@@ -72,7 +75,7 @@ export async function startAirtableStandIn (options: { apiKeys: string[] }): Pro
       if (records.length === 0 || records.length > 10) return answer(422, { error: { type: 'INVALID_RECORDS', message: 'You must provide an array of up to 10 record objects' } })
       const unknown = records.find(r => standIn.isUnknownRecord(r.id))
       if (unknown !== undefined) return answer(404, { error: { type: 'NOT_FOUND', message: `Record ${unknown.id} does not exist` } })
-      if (standIn.mode === 'slow') await new Promise(resolve => setTimeout(resolve, standIn.slowMs))
+      if (standIn.mode === 'slow' || (standIn.mode === 'ok' && standIn.slowNext > 0 && standIn.slowNext-- > 0)) await new Promise(resolve => setTimeout(resolve, standIn.slowMs))
       for (const record of records) standIn.records.set(record.id, { ...standIn.records.get(record.id), ...record.fields })
       answer(200, { records: records.map(r => ({ id: r.id, createdTime: '2024-01-01T00:00:00.000Z', fields: standIn.records.get(r.id) })) })
     })()
