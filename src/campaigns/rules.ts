@@ -3,19 +3,28 @@ import type { Message, Targeting } from './schemas.js'
 
 // Rules a JSON schema cannot express. Each failure names its field, like schema errors do.
 
+const KNOWN_PLACEHOLDER = /\{\{(first_name|last_name)\}\}/g
 const PLACEHOLDER = /\{\{(.*?)\}\}/g
-const ALLOWED_PLACEHOLDERS = new Set(['first_name', 'last_name'])
+
+/**
+ * What in a message body would reach a lead as literal text: a placeholder other than
+ * {{first_name}} / {{last_name}}, or braces left over around one ({{{first_name}}},
+ * {{first_name}). Undefined when the text is fine. Drafts are checked with the same rule.
+ */
+export function placeholderProblem (text: string): string | undefined {
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    if (match[1] !== 'first_name' && match[1] !== 'last_name') return `holds the unknown placeholder ${match[0]}; only {{first_name}} and {{last_name}} are allowed`
+  }
+  const rest = text.replace(KNOWN_PLACEHOLDER, '')
+  if (rest.includes('{{') || rest.includes('}}')) return 'holds unmatched {{ or }}; placeholders are written {{first_name}} and {{last_name}}'
+  return undefined
+}
 
 export function placeholderErrors (messages: Message[], prefix = 'messages'): FieldError[] {
-  const errors: FieldError[] = []
-  messages.forEach((message, index) => {
-    for (const match of message.body.matchAll(PLACEHOLDER)) {
-      if (!ALLOWED_PLACEHOLDERS.has(match[1] ?? '')) {
-        errors.push({ path: `${prefix}/${index}/body`, message: `holds the unknown placeholder ${match[0]}; only {{first_name}} and {{last_name}} are allowed` })
-      }
-    }
+  return messages.flatMap((message, index) => {
+    const problem = placeholderProblem(message.body)
+    return problem !== undefined ? [{ path: `${prefix}/${index}/body`, message: problem }] : []
   })
-  return errors
 }
 
 /** An RFC 3339 time in microseconds since the epoch, as PostgreSQL keeps it (Date.parse stops at ms). */

@@ -4,7 +4,8 @@ import { badGateway, unprocessable, type HttpProblem } from '../http/problem.js'
 import { RETRYABLE, callDeployment, createAzureClient, type DeploymentTarget, type FailureReason } from './azure-client.js'
 import type { GenerationMetrics } from './generation-metrics.js'
 import { MAX_MESSAGE_BODY } from '../campaigns/schemas.js'
-import { cleanModelOutput, unknownPlaceholder } from './message-text.js'
+import { placeholderProblem } from '../campaigns/rules.js'
+import { cleanModelOutput } from './message-text.js'
 import { buildChatMessages } from './prompt.js'
 import { DEFAULT_MAX_LENGTH, type GenerateMessageBody, type GeneratedMessage, type ModelChoice, type TokenUsage } from './schemas.js'
 import { smsLength } from './sms-segments.js'
@@ -53,7 +54,7 @@ export function createMessageGenerator (config: Config, metrics: GenerationMetri
         }
         const message = attempt.ok ? cleanModelOutput(attempt.text) : ''
         // Text a campaign would refuse (another placeholder, over 1600 characters) is no draft.
-        const unusable = message !== '' && (unknownPlaceholder(message) !== undefined || [...message].length > MAX_MESSAGE_BODY)
+        const unusable = message !== '' && (placeholderProblem(message) !== undefined || [...message].length > MAX_MESSAGE_BODY)
         if (attempt.ok && message !== '' && !unusable) {
           const fallbackUsed = failures.length > 0
           metrics.recordOutcome(fallbackUsed ? 'fallback' : 'success')

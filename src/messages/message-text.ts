@@ -4,9 +4,6 @@
 const PLACEHOLDER = /\{\{\s*(first|last)[\s_-]?name\s*\}\}/gi
 // {first_name}, [first_name] or <first_name> would reach leads as literal text.
 const LOOSE_PLACEHOLDER = /(?<!\{)\{\s*(first|last)[\s_-]?name\s*\}(?!\})|\[\s*(first|last)[\s_-]?name\s*\]|<\s*(first|last)[\s_-]?name\s*>/gi
-/** Any {{...}}: after cleaning only the two known ones may remain. */
-const ANY_PLACEHOLDER = /\{\{([^{}]*)\}\}/g
-const KNOWN = new Set(['first_name', 'last_name'])
 const QUOTE_PAIRS: Record<string, string> = { '"': '"', '“': '”', '\'': '\'', '‘': '’' }
 
 /** The model's output as the SMS to return: trimmed, unwrapped, placeholders canonical. */
@@ -21,12 +18,4 @@ export function cleanModelOutput (raw: string): string {
   return text
     .replace(PLACEHOLDER, (_match, which: string) => `{{${which.toLowerCase()}_name}}`)
     .replace(LOOSE_PLACEHOLDER, (_match, ...groups: Array<string | undefined>) => `{{${(groups.slice(0, 3).find(g => g !== undefined) ?? 'first').toLowerCase()}_name}}`)
-}
-
-/** The first placeholder other than {{first_name}} / {{last_name}}: a campaign would refuse the text. */
-export function unknownPlaceholder (text: string): string | undefined {
-  for (const match of text.matchAll(ANY_PLACEHOLDER)) {
-    if (!KNOWN.has(match[1] ?? '')) return match[0]
-  }
-  return undefined
 }

@@ -35,6 +35,7 @@ t.test('validation rules name the field', async t => {
     [{ name: 'x', messages: oneMessage, targeting: { icpScore: { min: 80, max: 20 } } }, 'targeting/icpScore/min'],
     [{ name: 'x', messages: oneMessage, targeting: { createdAfter: '2024-02-01T00:00:00Z', createdBefore: '2024-01-01T00:00:00Z' } }, 'targeting/createdAfter'],
     [{ name: 'x', messages: [{ body: 'Hi {{email}}', delayMinutes: 0 }] }, 'messages/0/body'],
+    [{ name: 'x', messages: [{ body: 'Hi', delayMinutes: 0 }, { body: 'Hi {{first_name}, welcome', delayMinutes: 0 }] }, 'messages/1/body'],
     [{ name: 'x', messages: [{ body: 'Hi', delayMinutes: 43201 }] }, 'messages/0/delayMinutes'],
     [{ name: 'x', messages: [] }, 'messages'],
     [{ name: 'x', messages: Array.from({ length: 21 }, () => ({ body: 'a', delayMinutes: 0 })) }, 'messages'],

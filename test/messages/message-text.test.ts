@@ -1,5 +1,6 @@
 import t from 'tap'
-import { cleanModelOutput, unknownPlaceholder } from '../../src/messages/message-text.js'
+import { placeholderProblem } from '../../src/campaigns/rules.js'
+import { cleanModelOutput } from '../../src/messages/message-text.js'
 
 t.test('respelled placeholders become {{first_name}} / {{last_name}}', async t => {
   t.equal(cleanModelOutput('Hi {{ first_name }} {{lastName}}!'), 'Hi {{first_name}} {{last_name}}!')
@@ -19,8 +20,11 @@ t.test('one pair of quotes around the whole SMS is removed, quotes inside it are
   t.equal(cleanModelOutput('""'), '', 'empty quotes are an empty message')
 })
 
-t.test('a placeholder other than the two known ones is found', async t => {
-  t.equal(unknownPlaceholder('Hi {{name}} from {{company}}'), '{{name}}')
-  t.equal(unknownPlaceholder('Hi {{first_name}} {{last_name}}'), undefined)
-  t.equal(unknownPlaceholder('No placeholders {at all}'), undefined)
+t.test('text a campaign would send with literal braces is found, with the rule campaigns use', async t => {
+  t.match(placeholderProblem('Hi {{name}} from {{company}}'), /unknown placeholder \{\{name\}\}/)
+  t.equal(placeholderProblem('Hi {{first_name}} {{last_name}}'), undefined)
+  t.equal(placeholderProblem('No placeholders {at all}'), undefined)
+  t.match(placeholderProblem('Hi {{{first_name}}}'), /placeholder|unmatched/, 'handlebars-style triple braces')
+  t.match(placeholderProblem('Hi {{first_name}, welcome'), /unmatched/, 'one closing brace')
+  t.match(placeholderProblem('Hi first_name}}'), /unmatched/)
 })
