@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import type { AppContext } from '../context.js'
-import { tooManyRequests } from '../http/problem.js'
+import { HttpProblem, tooManyRequests } from '../http/problem.js'
 import { rateLimitHeaders, secondsUntilReset } from '../rate-limit/rate-limit-headers.js'
 import { createSharedLimiter } from '../rate-limit/shared-limiter.js'
 import { createTokenBudget } from './token-budget.js'
@@ -20,12 +20,16 @@ export function createGenerationLimits (ctx: AppContext): GenerationLimits {
   return {
     admit: async (clientId, reply) => {
       // The budget first: a refusal for an exhausted budget must not use a per-minute slot, or
-      // the next answer would say "retry in 60 s" while the budget is shut until midnight. It
-      // still carries the per-minute headers, read without taking a point.
+      // the next answer would say "retry in 60 s" while the budget is shut until midnight. Its
+      // RateLimit-* headers agree with its Retry-After (nothing left until the budget resets), so
+      // a client pacing by them does not retry every minute.
       try {
         await budget.ensureAvailable(clientId)
       } catch (error) {
-        void reply.headers(rateLimitHeaders(await perMinute.peek(clientId)))
+        const retryAfter = error instanceof HttpProblem ? error.headers['retry-after'] : undefined
+        if (retryAfter !== undefined) {
+          void reply.headers({ 'ratelimit-limit': String(perMinute.limit), 'ratelimit-remaining': '0', 'ratelimit-reset': retryAfter })
+        }
         throw error
       }
       const state = await perMinute.consume(clientId)
