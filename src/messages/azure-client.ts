@@ -50,9 +50,10 @@ export const toTokenUsage = (usage: CompletionUsage | undefined): TokenUsage => 
 })
 
 /** One chat completion on one deployment; never throws, a failure is described instead. */
-export async function callDeployment (client: AzureOpenAI, target: DeploymentTarget, messages: ChatCompletionMessageParam[], timeoutMs: number): Promise<Attempt> {
-  // The SDK's timeout stops at the response headers; this signal also bounds reading the body.
-  const signal = AbortSignal.timeout(timeoutMs)
+export async function callDeployment (client: AzureOpenAI, target: DeploymentTarget, messages: ChatCompletionMessageParam[], timeoutMs: number, stop?: AbortSignal): Promise<Attempt> {
+  // The SDK's timeout stops at the response headers; this signal also bounds reading the body,
+  // and ends the call when the process begins to shut down.
+  const signal = stop !== undefined ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs)
   try {
     const completion = await client.chat.completions.create(
       // Never temperature, top_p or max_tokens: GPT-5 deployments reject them.

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
-import { badGateway, unprocessable, type HttpProblem } from '../http/problem.js'
+import { badGateway, serviceUnavailable, unprocessable, type HttpProblem } from '../http/problem.js'
 import { RETRYABLE, callDeployment, createAzureClient, type DeploymentTarget, type FailureReason } from './azure-client.js'
 import type { GenerationMetrics } from './generation-metrics.js'
 import { MAX_MESSAGE_BODY } from '../campaigns/schemas.js'
@@ -20,6 +20,8 @@ export interface GenerationHooks {
   onUsage: (usage: TokenUsage) => Promise<void>
   /** The request's logger, so attempt failures carry its request id. */
   log: FastifyBaseLogger
+  /** Aborted when the process begins to shut down: the call in flight ends, no fallback is tried. */
+  stopping?: AbortSignal
 }
 
 export interface MessageGenerator {
@@ -42,12 +44,13 @@ export function createMessageGenerator (config: Config, metrics: GenerationMetri
   const missing = 'missing' in client ? client.missing : undefined
   return {
     missing,
-    generate: async (input, { onUsage, log }) => {
+    generate: async (input, { onUsage, log, stopping }) => {
       if ('missing' in client) throw new Error(`message generation is not configured (${client.missing})`)
       const messages = buildChatMessages(input)
       const failures: FailedAttempt[] = []
       for (const target of deploymentPlan(config, input.model)) {
-        const attempt = await callDeployment(client, target, messages, config.AZURE_OPENAI_TIMEOUT_MS)
+        if (stopping?.aborted === true) break
+        const attempt = await callDeployment(client, target, messages, config.AZURE_OPENAI_TIMEOUT_MS, stopping)
         if (attempt.usage !== undefined) {
           metrics.recordTokens(target.deployment, attempt.usage)
           await onUsage(attempt.usage)
@@ -70,6 +73,9 @@ export function createMessageGenerator (config: Config, metrics: GenerationMetri
         if (!RETRYABLE.has(failure.reason)) break
       }
       metrics.recordOutcome('failure')
+      // Two model calls can outlast SHUTDOWN_TIMEOUT_MS: on shutdown the caller is told to retry
+      // (another replica answers) rather than having its connection cut when the process exits.
+      if (stopping?.aborted === true) throw serviceUnavailable('the service is shutting down; retry the request', 'shutting-down')
       throw generationProblem(failures)
     }
   }

@@ -25,7 +25,8 @@ const messageRoutes: FastifyPluginAsyncTypebox = async app => {
     }
   }, async request => await generator.generate(request.body, {
     onUsage: async usage => { await limits.spend(request.clientId, usage.totalTokens) },
-    log: request.log
+    log: request.log,
+    stopping: app.ctx.stopping
   }))
 }
 

@@ -187,3 +187,17 @@ t.test('not configured → 503 naming the variable; the key and endpoint never l
   t.notOk(everything.includes(standIn.apiKey), 'no API key in responses or logs')
   t.notOk(everything.includes(standIn.endpoint), 'no endpoint in responses or logs')
 })
+
+t.test('shutdown ends a call in flight and tries no fallback: 503, retry elsewhere', async t => {
+  const { standIn, app, generate } = await setup(t, { AZURE_OPENAI_TIMEOUT_MS: '20000' })
+  standIn.behave(PRIMARY, { kind: 'hang' })
+  const started = Date.now()
+  const pending = Promise.resolve(generate({ prompt: 'Hello' }))
+  await new Promise(resolve => setTimeout(resolve, 300))
+  app.ctx.beginShutdown()
+  const response = await pending
+  t.equal(response.statusCode, 503, response.body)
+  t.match(response.json(), { type: /shutting-down$/ })
+  t.ok(Date.now() - started < 10_000, 'answered at once, not after the 20 s timeout')
+  t.equal(standIn.callsTo(FALLBACK), 0, 'no fallback call once shutting down')
+})
