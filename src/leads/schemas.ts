@@ -5,7 +5,7 @@ export const EngagementLevel = Type.Enum(['high', 'medium', 'low'])
 // One enum including null, so a bad value is reported as "must be one of ..." rather than a union mismatch.
 const NullableEngagement = Type.Unsafe<'high' | 'medium' | 'low' | null>({ enum: ['high', 'medium', 'low', null] } as never)
 // Source systems repeat tags now and then; a repeat is dropped (first place kept), not refused.
-const Tags = Type.Array(NonBlank({ maxLength: 100 }), { maxItems: 100, description: 'repeats are dropped' })
+const Tags = Type.Array(NonBlank({ maxLength: 100 }), { maxItems: 100, description: 'repeats are dropped; together at most 1200 bytes of UTF-8' })
 const IcpScore = Nullable(Type.Integer({ minimum: 0, maximum: 100 }))
 const Name = NonBlank({ maxLength: 200 })
 const OptionalText = Nullable(Type.String({ maxLength: 320 }))

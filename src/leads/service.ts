@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
 import { stopEnrollmentsOfLeads } from '../enrollment/stop.js'
-import { type FieldError, badRequest, notFound } from '../http/problem.js'
+import { type FieldError, badRequest, notFound, validationFailed } from '../http/problem.js'
 import { type LeadRow, updateLead, upsertLeads } from './repository.js'
 import type { BulkLeadsResult, LeadInput, LeadPatch } from './schemas.js'
 
@@ -18,6 +18,17 @@ function duplicateExternalIds (leads: LeadInput[]): FieldError[] {
   return errors
 }
 
+// A lead's tags ride in the cap-order index (so matching reads no table pages), and a btree
+// entry holds at most ~2.7 KB: past that PostgreSQL refuses the row (a 500). 100 tags of up to
+// 100 characters would pass the schema; together they must stay under this.
+export const MAX_TAG_BYTES = 1200
+
+function tagSizeError (tags: string[] | undefined, path: string): FieldError[] {
+  if (tags === undefined) return []
+  const bytes = [...new Set(tags)].reduce((sum, tag) => sum + Buffer.byteLength(tag, 'utf8'), 0)
+  return bytes > MAX_TAG_BYTES ? [{ path, message: `together must be at most ${MAX_TAG_BYTES} bytes of UTF-8 text (these are ${bytes})` }] : []
+}
+
 export interface LeadServices {
   db: Database
   config: Config
@@ -30,6 +41,8 @@ export interface LeadServices {
 export async function importLeads ({ db, config }: LeadServices, clientId: string, leads: LeadInput[]): Promise<BulkLeadsResult> {
   const duplicates = duplicateExternalIds(leads)
   if (duplicates.length > 0) throw badRequest('each externalId may appear once per request', duplicates)
+  const oversized = leads.flatMap((lead, index) => tagSizeError(lead.tags, `leads/${index}/tags`))
+  if (oversized.length > 0) throw validationFailed(oversized)
   return await db.transaction().execute(async tx => {
     await lockClient(tx, clientId)
     const result = await upsertLeads(tx, clientId, leads)
@@ -40,6 +53,8 @@ export async function importLeads ({ db, config }: LeadServices, clientId: strin
 }
 
 export async function patchLead ({ db, config }: LeadServices, clientId: string, id: string, patch: LeadPatch): Promise<LeadRow> {
+  const oversized = tagSizeError(patch.tags, 'tags')
+  if (oversized.length > 0) throw validationFailed(oversized)
   return await db.transaction().execute(async tx => {
     if (patch.optedOut === true) await lockClient(tx, clientId)
     const result = await updateLead(tx, clientId, id, patch)

@@ -114,3 +114,23 @@ t.test('bulk import honours Idempotency-Key', async t => {
   const other = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: h, payload: { leads: [{ externalId: 'i-2', firstName: 'J' }] } })
   t.equal(other.statusCode, 422)
 })
+
+t.test('tags too large to index are a 400 naming the lead; the most allowed is stored', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  // Random text does not compress: 30 tags of 100 characters once gave a 500 from the index.
+  const randomTag = (length: number): string => Array.from({ length }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')
+  const tooMany = Array.from({ length: 30 }, () => randomTag(100))
+  const refused = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: 'ok', firstName: 'A' }, { externalId: 'big', firstName: 'B', tags: tooMany }] } })
+  t.equal(refused.statusCode, 400, refused.body)
+  t.match(refused.json().errors, [{ path: 'leads/1/tags', message: /at most 1200 bytes/ }])
+  // At the limit: 100 tags of 12 random characters, and 4-byte characters counted as 4.
+  const atLimit = Array.from({ length: 100 }, () => randomTag(12))
+  const emoji = Array.from({ length: 25 }, (_, i) => '😀'.repeat(11) + String.fromCharCode(97 + (i % 26)).repeat(4))
+  const stored = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: 'max', firstName: 'M', tags: atLimit }, { externalId: 'emoji', firstName: 'E', tags: emoji }] } })
+  t.equal(stored.statusCode, 200, stored.body)
+  const [lead] = (await app.api.inject({ method: 'GET', url: '/v1/leads?limit=1', headers })).json().data
+  const patched = await app.api.inject({ method: 'PATCH', url: `/v1/leads/${lead.id}`, headers, payload: { tags: tooMany } })
+  t.equal(patched.statusCode, 400)
+  t.match(patched.json().errors, [{ path: 'tags' }])
+})
