@@ -9,7 +9,7 @@ const security = [{ clientKey: [] }]
 const tags = ['campaigns']
 
 const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
-  const services = { db: app.ctx.db, lockPool: app.ctx.lockPool, config: app.ctx.config, stopping: app.ctx.stopping }
+  const services = { db: app.ctx.db, lockPool: app.ctx.lockPool, config: app.ctx.config, stopping: app.ctx.stopping, logger: app.ctx.logger }
 
   app.post('/campaigns', {
     schema: {

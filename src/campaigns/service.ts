@@ -1,11 +1,12 @@
 import { queueAirtableSyncForCancelledCampaign, queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
+import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
 import { withCampaignLock } from '../enrollment/campaign-lock.js'
-import { enrollCampaign, type EnrollOptions, type EnrollmentRun } from '../enrollment/engine.js'
+import { enrollCampaign, interruptedRun, type EnrollOptions, type EnrollmentRun } from '../enrollment/engine.js'
 import { stopEnrollmentsOfCampaign } from '../enrollment/stop.js'
 import { conflict, notFound } from '../http/problem.js'
 import { toLead } from '../leads/repository.js'
@@ -20,6 +21,7 @@ export interface CampaignServices {
   config: Config
   /** Aborted when the process begins to shut down: a run stops at its next chunk. */
   stopping?: AbortSignal
+  logger?: Pick<Logger, 'warn'>
 }
 
 /** The run result; the lock is only ever waited for here, never skipped. */
@@ -36,7 +38,7 @@ export function warningFor (run: EnrollmentRun): EnrollmentWarning | undefined {
   if (run.stoppedBy === undefined) return undefined
   const message = run.stoppedBy === 'enrollment_cap'
     ? `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads: the campaign's maxLeadsToEnroll cap was reached, ${run.remaining} ${run.remaining === 1 ? 'was' : 'were'} not enrolled.`
-    : `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads before the enrollment time budget ran out (or the service began to shut down); the remaining ${run.remaining} ${run.remaining === 1 ? 'is' : 'are'} enrolled by the next activation tick.`
+    : `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads before the enrollment time budget ran out (or the service began to shut down, or enrollment broke off); the remaining ${run.remaining} ${run.remaining === 1 ? 'is' : 'are'} enrolled by the next activation tick.`
   return { totalMatching: run.totalMatching, enrolled: run.enrolled, remaining: run.remaining, reason: run.stoppedBy, message }
 }
 
@@ -59,7 +61,14 @@ export async function createCampaign (services: CampaignServices, clientId: stri
   const id = randomUUID()
   const run = await runLocked(services, id, async () => {
     await insertCampaign(db, id, clientId, input, true)
-    return await enrollCampaign(db, id, enrollOptions(services))
+    try {
+      return await enrollCampaign(db, id, enrollOptions(services))
+    } catch (error) {
+      // The campaign is committed: failing now would release the Idempotency-Key and a retry
+      // would create a second campaign. It answers as created, with what is left for the tick.
+      services.logger?.warn({ err: error, campaignId: id }, 'enrollment of a new campaign broke off; the activation tick continues it')
+      return await interruptedRun(db, id)
+    }
   })
   const warning = warningFor(run)
   return {

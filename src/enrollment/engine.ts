@@ -138,3 +138,21 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
     ...(remaining > 0 && stoppedBy !== undefined ? { stoppedBy } : {})
   }
 }
+
+/**
+ * The state of a new campaign whose first run broke off (a lost connection, a cancelled
+ * statement): what its committed chunks enrolled and what is left. It stays
+ * enrollment_pending (set when it was inserted), so the activation tick continues it.
+ */
+export async function interruptedRun (db: Database, campaignId: string): Promise<EnrollmentRun> {
+  const campaign = await db.selectFrom('campaigns').select(['client_id', 'targeting', 'leads_enrolled']).where('id', '=', campaignId).executeTakeFirstOrThrow()
+  const remaining = await countEligible(db, campaignId, campaign.client_id, campaign.targeting as Targeting)
+  await db.updateTable('campaigns').set({ enrollment_pending: true }).where('id', '=', campaignId).where('status', '=', 'active').execute()
+  return {
+    enrolled: campaign.leads_enrolled,
+    totalMatching: campaign.leads_enrolled + remaining,
+    leadsEnrolled: campaign.leads_enrolled,
+    remaining,
+    ...(remaining > 0 ? { stoppedBy: 'timeout' as const } : {})
+  }
+}

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 import { postCampaign } from '../helpers/campaigns.js'
 import { seedLeads } from '../helpers/seed.js'
 
@@ -75,3 +75,34 @@ for (const instances of [1, 2]) {
     t.equal(after.json().id, created[0]?.json().id, 'once done, every copy is the replay')
   })
 }
+
+t.test('a create whose enrollment breaks off answers with the campaign: a retry replays it, never a second one', async t => {
+  const app = await buildTestApp(t)
+  const { id: clientId, headers } = await app.createClient()
+  await seedLeads(app, headers, [{ externalId: 'a', tags: ['x'] }, { externalId: 'b', tags: ['x'] }])
+  // The first chunk waits for the client lock; its statement is then cancelled.
+  const holder = await app.ctx.pool.connect()
+  t.teardown(() => { holder.release() })
+  await holder.query('begin')
+  await holder.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`client:${clientId}`])
+  const body = { name: 'Interrupted', targeting: { tags: ['x'] } }
+  const creating = Promise.resolve(postCampaign(app, headers, body, { 'idempotency-key': 'broken' }))
+  let waiting: number | undefined
+  for (let i = 0; i < 500 && waiting === undefined; i++) {
+    const { rows } = await app.ctx.pool.query("select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")
+    waiting = rows[0]?.pid
+    if (waiting === undefined) await new Promise(resolve => setTimeout(resolve, 10))
+  }
+  t.ok(waiting, 'the chunk waits for the client lock')
+  await app.ctx.pool.query('select pg_cancel_backend($1)', [waiting])
+  const first = await creating
+  t.equal(first.statusCode, 201, first.body)
+  t.match(first.json(), { status: 'active', enrollmentPending: true, enrollment: { totalMatching: 2, enrolled: 0 }, warning: { reason: 'timeout', remaining: 2 } })
+  await holder.query('rollback')
+  const retry = await postCampaign(app, headers, body, { 'idempotency-key': 'broken' })
+  t.equal(retry.headers['idempotent-replayed'], 'true')
+  t.equal(retry.json().id, first.json().id)
+  t.equal(await count(app, 'campaigns'), 1, 'one campaign')
+  const tick = await app.internal.inject({ method: 'POST', url: '/internal/campaigns/activate-scheduled', headers: { authorization: `Bearer ${CRON_SECRET}` } })
+  t.match(tick.json(), { continued: [{ campaignId: first.json().id, enrolled: 2 }] }, 'the tick finishes what broke off')
+})
