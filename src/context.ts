@@ -56,7 +56,7 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
     const client = redis
     closers.push(async () => { client.disconnect() })
   }
-  const lockPool = new pg.Pool({ connectionString: databaseUrl, max: config.DATABASE_POOL_SIZE, application_name: 'campaign-service-locks', connectionTimeoutMillis: 0 })
+  const lockPool = new pg.Pool({ connectionString: databaseUrl, max: config.DATABASE_POOL_SIZE, application_name: 'campaign-service-locks', connectionTimeoutMillis: 10_000 })
   lockPool.on('error', () => {})
   lockPool.on('connect', client => {
     // Losing this connection frees the campaign lock it holds; the run it guards goes on (the

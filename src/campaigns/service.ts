@@ -8,7 +8,7 @@ import { lockClient } from '../db/locks.js'
 import { withCampaignLock } from '../enrollment/campaign-lock.js'
 import { enrollCampaign, interruptedRun, type EnrollOptions, type EnrollmentRun } from '../enrollment/engine.js'
 import { stopEnrollmentsOfCampaign } from '../enrollment/stop.js'
-import { conflict, notFound } from '../http/problem.js'
+import { HttpProblem, conflict, notFound } from '../http/problem.js'
 import { toLead } from '../leads/repository.js'
 import { findCampaign, insertCampaign, setCampaignStatus, toCampaign, updateScheduledCampaign, type CampaignRow } from './repository.js'
 import { countAudience, sampleAudience } from './preview.js'
@@ -24,9 +24,16 @@ export interface CampaignServices {
   logger?: Pick<Logger, 'warn'>
 }
 
-/** The run result; the lock is only ever waited for here, never skipped. */
+/**
+ * The run result, once the campaign's lock is free. A run holds it for about its time budget
+ * (plus its last chunk), so waiting twice that means it is busy for longer: 409, retry later.
+ */
 async function runLocked (services: CampaignServices, id: string, run: () => Promise<EnrollmentRun>): Promise<EnrollmentRun> {
-  return await withCampaignLock(services.lockPool, id, run, { wait: true }) as EnrollmentRun
+  const result = await withCampaignLock(services.lockPool, id, run, { waitMs: 2 * services.config.ENROLLMENT_TIME_BUDGET_MS + 1000 })
+  if (result === 'skipped') {
+    throw new HttpProblem(409, 'Conflict', 'this campaign is being enrolled by another request right now; retry shortly', { type: 'campaign-busy', headers: { 'retry-after': '5' } })
+  }
+  return result
 }
 
 function enrollOptions ({ config, stopping }: CampaignServices): EnrollOptions {
