@@ -4,6 +4,7 @@ import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import { completeDueEnrollments, completeFinishedCampaigns } from '../enrollment/completion.js'
 import { enrollCampaign } from '../enrollment/engine.js'
 import { withCampaignLock } from '../enrollment/campaign-lock.js'
+import { purgeExpiredKeys } from '../idempotency/idempotency.js'
 import type { ActivationMetrics } from './metrics.js'
 import type { Enrolled, TickResult } from './schemas.js'
 import { countDueCampaigns, findDueCampaigns, findPendingCampaigns, markActivated, markExpired } from './repository.js'
@@ -68,6 +69,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   result.enrollmentsCompleted = await completeDueEnrollments(db, async (tx, completed) => await queueAirtableSyncForEnrollments(tx, config, completed))
   result.completed = await completeFinishedCampaigns(db)
   result.remaining = await countDueCampaigns(db, result.skipped)
+  const idempotencyKeysPurged = await purgeExpiredKeys(db)
 
   metrics.campaigns.inc({ outcome: 'activated' }, result.activated.length)
   metrics.campaigns.inc({ outcome: 'expired' }, result.expired.length)
@@ -80,7 +82,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   logger.info({
     activated: result.activated.length, expired: result.expired.length, skipped: result.skipped.length, failed: result.failed.length,
     continued: result.continued.length, completed: result.completed.length, enrollmentsCompleted: result.enrollmentsCompleted,
-    remaining: result.remaining, durationMs: Date.now() - started
+    remaining: result.remaining, idempotencyKeysPurged, durationMs: Date.now() - started
   }, 'activation tick')
   return result
 }

@@ -69,3 +69,14 @@ export async function runIdempotent (
     .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).execute()
   return { ...response, replayed: false }
 }
+
+/**
+ * Deletes keys past their 24 h, at most `limit` per call (the activation tick calls it every
+ * minute, so the table stays at about a day of keys). Returns how many went.
+ */
+export async function purgeExpiredKeys (db: Database, limit = 10_000): Promise<number> {
+  const result = await sql`
+    delete from idempotency_keys where ctid = any(array(
+      select ctid from idempotency_keys where created_at < now() - interval '24 hours' order by created_at limit ${limit}))`.execute(db)
+  return Number(result.numAffectedRows ?? 0n)
+}

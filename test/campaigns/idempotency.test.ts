@@ -106,3 +106,15 @@ t.test('a create whose enrollment breaks off answers with the campaign: a retry 
   const tick = await app.internal.inject({ method: 'POST', url: '/internal/campaigns/activate-scheduled', headers: { authorization: `Bearer ${CRON_SECRET}` } })
   t.match(tick.json(), { continued: [{ campaignId: first.json().id, enrolled: 2 }] }, 'the tick finishes what broke off')
 })
+
+t.test('the activation tick purges keys past their 24 h, and only those', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  await postCampaign(app, headers, { name: 'old' }, { 'idempotency-key': 'old' })
+  await postCampaign(app, headers, { name: 'new' }, { 'idempotency-key': 'new' })
+  await app.ctx.pool.query("update idempotency_keys set created_at = now() - interval '25 hours' where key = 'old'")
+  const tick = await app.internal.inject({ method: 'POST', url: '/internal/campaigns/activate-scheduled', headers: { authorization: `Bearer ${CRON_SECRET}` } })
+  t.equal(tick.statusCode, 200)
+  const { rows } = await app.ctx.pool.query('select key from idempotency_keys order by key')
+  t.same(rows.map(r => r.key), ['new'])
+})
