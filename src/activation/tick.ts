@@ -5,6 +5,7 @@ import { completeDueEnrollments, completeFinishedCampaigns } from '../enrollment
 import { enrollCampaign } from '../enrollment/engine.js'
 import { withCampaignLock } from '../enrollment/campaign-lock.js'
 import { purgeExpiredKeys } from '../idempotency/idempotency.js'
+import { purgeResolvedSyncFailures } from '../airtable/repository.js'
 import type { ActivationMetrics } from './metrics.js'
 import type { Enrolled, TickResult } from './schemas.js'
 import { countDueCampaigns, findDueCampaigns, findPendingCampaigns, markActivated, markExpired } from './repository.js'
@@ -70,6 +71,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   result.completed = await completeFinishedCampaigns(db)
   result.remaining = await countDueCampaigns(db, result.skipped)
   const idempotencyKeysPurged = await purgeExpiredKeys(db)
+  const syncFailuresPurged = await purgeResolvedSyncFailures(db)
 
   metrics.campaigns.inc({ outcome: 'activated' }, result.activated.length)
   metrics.campaigns.inc({ outcome: 'expired' }, result.expired.length)
@@ -82,7 +84,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   logger.info({
     activated: result.activated.length, expired: result.expired.length, skipped: result.skipped.length, failed: result.failed.length,
     continued: result.continued.length, completed: result.completed.length, enrollmentsCompleted: result.enrollmentsCompleted,
-    remaining: result.remaining, idempotencyKeysPurged, durationMs: Date.now() - started
+    remaining: result.remaining, idempotencyKeysPurged, syncFailuresPurged, durationMs: Date.now() - started
   }, 'activation tick')
   return result
 }

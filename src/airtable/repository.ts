@@ -56,19 +56,29 @@ export async function insertSyncFailure (db: Queryable, job: AirtableSyncPayload
 
 /** Failures whose every lead has just been written are settled. */
 export async function resolveSyncFailures (db: Queryable, clientId: string, syncedLeadIds: string[]): Promise<void> {
-  await sql`delete from airtable_sync_failures where client_id = ${clientId} and lead_ids <@ ${syncedLeadIds}::uuid[]`.execute(db)
+  await sql`
+    update airtable_sync_failures set resolved_at = now()
+    where client_id = ${clientId} and resolved_at is null and lead_ids <@ ${syncedLeadIds}::uuid[]`.execute(db)
+}
+
+/** Settled failures older than a day go: by then no page cursor should still name them. */
+export async function purgeResolvedSyncFailures (db: Queryable): Promise<number> {
+  const result = await sql`delete from airtable_sync_failures where resolved_at < now() - interval '24 hours'`.execute(db)
+  return Number(result.numAffectedRows ?? 0n)
 }
 
 export async function listSyncFailures (db: Queryable, clientId: string, options: { limit: number, cursor?: string, campaignId?: string }): Promise<SyncFailureRow[]> {
-  let query = db.selectFrom('airtable_sync_failures').selectAll().where('client_id', '=', clientId)
+  let query = db.selectFrom('airtable_sync_failures').selectAll().where('client_id', '=', clientId).where('resolved_at', 'is', null)
   if (options.campaignId !== undefined) query = query.where('campaign_id', '=', options.campaignId)
   if (options.cursor !== undefined) query = query.where(afterCursor('airtable_sync_failures', 'failed_at', options.cursor, clientId))
   return await query.orderBy('failed_at').orderBy('id').limit(options.limit + 1).execute()
 }
 
-/** Removes a failure to re-queue it; undefined when it is not this client's (or already taken). */
+/** Settles a failure to re-queue it; undefined when it is not this client's (or already settled). */
 export async function takeSyncFailure (tx: Tx, clientId: string, id: string): Promise<SyncFailureRow | undefined> {
-  return await tx.deleteFrom('airtable_sync_failures').where('client_id', '=', clientId).where('id', '=', id).returningAll().executeTakeFirst()
+  return await tx.updateTable('airtable_sync_failures').set({ resolved_at: new Date() })
+    .where('client_id', '=', clientId).where('id', '=', id).where('resolved_at', 'is', null)
+    .returningAll().executeTakeFirst()
 }
 
 /**
@@ -96,6 +106,6 @@ export async function countSyncJobs (db: Queryable): Promise<QueueDepth> {
 }
 
 export async function countSyncFailures (db: Queryable): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from airtable_sync_failures`.execute(db)
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from airtable_sync_failures where resolved_at is null`.execute(db)
   return rows[0]?.n ?? 0
 }

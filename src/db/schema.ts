@@ -91,6 +91,8 @@ export interface AirtableSyncFailuresTable {
   attempts: number
   last_error: string
   failed_at: Timestamp
+  /** Set when retried or overtaken by a later sync; purged a day later. Unresolved rows are the kept failures. */
+  resolved_at: NullableTimestamp
 }
 
 export interface DB {

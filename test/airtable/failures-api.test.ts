@@ -1,8 +1,9 @@
 import { sql } from 'kysely'
 import t from 'tap'
+import { resolveSyncFailures } from '../../src/airtable/repository.js'
 import { queueAirtableSync } from '../../src/airtable/sync-queue.js'
 import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs } from '../helpers/airtable.js'
-import { buildTestApp } from '../helpers/app.js'
+import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 
 t.test('a batch that fails every attempt is kept, listed for its client, counted, and synced when retried', async t => {
   const standIn = await airtableStandIn(t)
@@ -84,4 +85,28 @@ t.test('a record Airtable refuses is kept at once with Airtable\'s reason; the r
   t.match(failure?.lastError, `Airtable answered 404 (NOT_FOUND): Record ${badRecord ?? ''} does not exist`)
   t.notOk(standIn.records.has(badRecord ?? ''))
   t.equal(await metricValue(app, 'airtable_sync_retries_total', '{reason="split"}'), 1)
+})
+
+t.test('a page cursor keeps its place when the failure it names is settled; settled rows go after a day', async t => {
+  const app = await buildTestApp(t)
+  const client = await app.createClient()
+  const seeded = await seedEnrollments(app, client.id, { leads: 3 })
+  for (const [i, leadId] of seeded.leadIds.entries()) {
+    await sql`
+      insert into airtable_sync_failures (client_id, campaign_id, lead_ids, attempts, last_error, failed_at)
+      values (${client.id}, ${seeded.campaignId}, ${[leadId]}::uuid[], 10, 'Airtable answered 500', now() - make_interval(mins => ${10 - i}))`.execute(app.ctx.db)
+  }
+  const page = async (query: string) => (await app.api.inject({ method: 'GET', url: `/v1/sync/failures${query}`, headers: client.headers })).json()
+  const first = await page('?limit=1')
+  t.same(first.data[0].leadIds, [seeded.leadIds[0]])
+  // The failure the cursor names is settled (a later sync wrote its lead).
+  await resolveSyncFailures(app.ctx.db, client.id, [seeded.leadIds[0] ?? ''])
+  const second = await page(`?limit=1&cursor=${first.nextCursor}`)
+  t.same(second.data.map((f: { leadIds: string[] }) => f.leadIds[0]), [seeded.leadIds[1]], 'the next page is still there')
+  t.same((await page('')).data.length, 2, 'a settled failure is no longer listed')
+
+  await app.ctx.pool.query("update airtable_sync_failures set resolved_at = now() - interval '25 hours' where resolved_at is not null")
+  await app.internal.inject({ method: 'POST', url: '/internal/campaigns/activate-scheduled', headers: { authorization: `Bearer ${CRON_SECRET}` } })
+  const { rows } = await app.ctx.pool.query('select count(*)::int as n from airtable_sync_failures')
+  t.equal(rows[0].n, 2, 'the tick purged the settled one')
 })
