@@ -39,6 +39,8 @@ function parsesAsJson (text: string): boolean {
   }
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
@@ -79,11 +81,19 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
   app.removeContentTypeParser('application/json')
   // Only JSON bodies: text/plain would reach validation as a string ("body must be object").
   app.removeContentTypeParser('text/plain')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '' || (typeof body === 'string' && body.trim() === '')) { done(null, undefined); return }
-    parseJson(request, body as string, (error, value) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
+    // JSON is UTF-8 (RFC 8259): bytes that are not would otherwise be stored as U+FFFD, silently.
+    let body: string
+    try {
+      body = STRICT_UTF8.decode(raw as Buffer)
+    } catch {
+      done(new HttpProblem(400, 'Bad Request', 'the request body is not valid UTF-8', { type: 'malformed-json' }), undefined)
+      return
+    }
+    if (body.trim() === '') { done(null, undefined); return }
+    parseJson(request, body, (error, value) => {
       // Fastify refuses prototype-poisoning keys as "invalid JSON"; say what is really wrong.
-      if (error !== null && parsesAsJson(body as string)) {
+      if (error !== null && parsesAsJson(body)) {
         done(new HttpProblem(400, 'Bad Request', 'the request body uses a forbidden key (__proto__ or constructor.prototype)', { type: 'forbidden-json-key' }), undefined)
       } else {
         done(error, value)

@@ -241,3 +241,16 @@ t.test('a connection killed in the middle of a request is a 503 for that request
   const again = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: 'a', firstName: 'A' }] } })
   t.equal(again.statusCode, 200, 'the service goes on')
 })
+
+t.test('a body that is not UTF-8 is a 400, not text quietly replaced by U+FFFD', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  const json = { ...headers, 'content-type': 'application/json' }
+  const bad = Buffer.concat([Buffer.from('{"leads":[{"externalId":"bad'), Buffer.from([0xff]), Buffer.from('","firstName":"A"}]}')])
+  const refused = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: json, payload: bad })
+  t.equal(refused.statusCode, 400)
+  t.match(refused.json(), { type: /malformed-json$/, detail: /not valid UTF-8/ })
+  const good = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: json, payload: Buffer.from('{"leads":[{"externalId":"zoë","firstName":"Zoë 😀"}]}') })
+  t.equal(good.statusCode, 200, good.body)
+  t.match((await app.api.inject({ method: 'GET', url: '/v1/leads', headers })).json().data, [{ externalId: 'zoë', firstName: 'Zoë 😀' }])
+})
