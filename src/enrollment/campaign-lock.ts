@@ -1,6 +1,7 @@
 import type pg from 'pg'
 
 const key = (campaignId: string): string => 'campaign:' + campaignId
+const LOCK_POLL_MS = 100
 
 /**
  * Runs `work` while holding the campaign's session advisory lock on a connection of its own
@@ -37,5 +38,3 @@ export async function withCampaignLock<T> (pool: pg.Pool, campaignId: string, wo
     await new Promise(resolve => setTimeout(resolve, LOCK_POLL_MS))
   }
 }
-
-const LOCK_POLL_MS = 100
