@@ -55,7 +55,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   422: 'Idempotency-Key reused with a different body',
   429: 'Rate limited: see Retry-After and RateLimit-* headers',
   502: 'Upstream failed',
-  503: 'Not configured or not ready'
+  503: 'Not configured, shutting down, or the database is unreachable (see Retry-After)'
 }
 
 /** Builds the `{data, nextCursor}` page: callers fetch limit + 1 rows. */

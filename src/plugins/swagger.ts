@@ -8,7 +8,8 @@ type RouteSchema = FastifySchema & { querystring?: { properties?: Record<string,
 /**
  * What every route does beyond its own schema, told in the document: a query parameter with a
  * default may be left out, and any request with a body can be malformed (400), too large (413)
- * or not JSON (415). Documentation only; validation still uses the route's schema.
+ * or not JSON (415), and any API route answers 503 while the database is unreachable.
+ * Documentation only; validation still uses the route's schema.
  */
 function documentRoute ({ schema, url, route }: { schema: RouteSchema, url: string, route: { method: string | string[] } }): { schema: RouteSchema, url: string } {
   if (schema === undefined || schema === null) return { schema, url }
@@ -20,8 +21,10 @@ function documentRoute ({ schema, url, route }: { schema: RouteSchema, url: stri
   }
   const methods = ([] as string[]).concat(route.method)
   if (methods.some(method => ['POST', 'PUT', 'PATCH'].includes(method))) {
-    documented = { ...documented, response: { ...problemResponses(400, 413, 415), ...schema.response } }
+    documented = { ...documented, response: { ...problemResponses(400, 413, 415), ...documented.response } }
   }
+  // Everything under /v1 and /internal reads the database: unreachable, it answers 503.
+  if (/^\/(v1|internal)\//.test(url)) documented = { ...documented, response: { ...problemResponses(503), ...documented.response } }
   return { schema: documented, url }
 }
 
