@@ -103,6 +103,14 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id)
     void reply.header('x-content-type-options', 'nosniff')
+    // Answers under /v1 carry tenants' data and, from the admin API, new keys: no cache may keep
+    // them (errors included).
+    if (request.url.startsWith('/v1/')) void reply.header('cache-control', 'no-store')
+    // JSON is UTF-8: a body declared in another charset is a media type we do not take.
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      throw new HttpProblem(415, 'Unsupported Media Type', `charset ${charset} is not supported; send UTF-8 JSON`)
+    }
     // A compressed body would otherwise be parsed as broken JSON and called malformed.
     const encoding = request.headers['content-encoding']
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
@@ -143,8 +151,6 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
   await api.register(swagger)
   await api.register(healthRoutes)
   await api.register(async v1 => {
-    // Answers carry tenants' data and, from the admin API, new keys: no cache may keep them.
-    v1.addHook('onRequest', async (_request, reply) => { void reply.header('cache-control', 'no-store') })
     await v1.register(adminRoutes, { prefix: '/admin' })
     // The client API in a scope of its own: the client-key check does not touch the admin API.
     await v1.register(async client => {

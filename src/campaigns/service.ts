@@ -123,7 +123,7 @@ export async function cancelCampaign ({ db, config }: CampaignServices, clientId
     const row = await findCampaign(tx, clientId, id, { forUpdate: true })
     if (row === undefined) throw notFound('campaign')
     if (row.status === 'cancelled') return toCampaign(row)
-    if (row.status !== 'scheduled' && row.status !== 'active') throw conflict(`an ${row.status} campaign cannot be cancelled`, 'campaign-ended')
+    if (row.status !== 'scheduled' && row.status !== 'active') throw conflict(`this campaign is ${row.status} and cannot be cancelled`, 'campaign-ended')
     const cancelled = await setCampaignStatus(tx, id, 'cancelled')
     const { completed } = await stopEnrollmentsOfCampaign(tx, id)
     await queueAirtableSyncForCancelledCampaign(tx, config, id)

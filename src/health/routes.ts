@@ -18,7 +18,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async app => {
       await sql`select 1`.execute(app.ctx.db)
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, 'readiness check failed')
-      throw new HttpProblem(503, 'Service Unavailable', 'the database is unreachable', { type: 'not-ready' })
+      throw new HttpProblem(503, 'Service Unavailable', 'the database is unreachable', { type: 'not-ready', headers: { 'retry-after': '5' } })
     }
     return { status: 'ready' }
   })

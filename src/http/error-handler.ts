@@ -58,8 +58,13 @@ function routeMethods (app: FastifyInstance): (path: string, fixedOnly?: boolean
     const source = route.url.split('/').map(part => part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')
     routes.push({ methods: ([] as string[]).concat(route.method), pattern: new RegExp(`^${source}$`), fixed: !/[:*]/.test(route.url) })
   })
-  return (path, fixedOnly = false) =>
-    [...new Set(routes.filter(route => (!fixedOnly || route.fixed) && route.pattern.test(path)).flatMap(route => route.methods))].sort()
+  return (path, fixedOnly = false) => {
+    const matching = routes.filter(route => route.pattern.test(path))
+    // A path a fixed route names (/v1/leads/bulk) is that route's, not a value of /v1/leads/:id.
+    const fixed = matching.filter(route => route.fixed)
+    const chosen = fixed.length > 0 || fixedOnly ? fixed : matching
+    return [...new Set(chosen.flatMap(route => route.methods))].sort()
+  }
 }
 
 function methodNotAllowed (method: string, path: string, allowed: string[]): HttpProblem {

@@ -43,6 +43,14 @@ t.test('errors are problem+json without internals; bad input is never a 500', as
   const bulkGet = await app.api.inject({ method: 'GET', url: '/v1/leads/bulk', headers })
   t.equal(bulkGet.statusCode, 405, bulkGet.body)
   t.equal(bulkGet.headers.allow, 'POST')
+  for (const [method, url] of [['PUT', '/v1/leads/bulk'], ['DELETE', '/v1/campaigns/preview']] as const) {
+    const other = await app.api.inject({ method, url, headers })
+    t.equal(other.statusCode, 405, `${method} ${url}`)
+    t.equal(other.headers.allow, 'POST', 'a fixed path is not a value of the :id route beside it')
+  }
+  const unknown = await app.api.inject({ method: 'GET', url: '/v1/nonexistent', headers })
+  t.equal(unknown.statusCode, 404)
+  t.equal(unknown.headers['cache-control'], 'no-store', 'every /v1 answer, errors included')
   t.equal((await app.api.inject({ method: 'GET', url: '/v1/leads/not-a-uuid', headers })).statusCode, 400, 'a bad id is still a 400')
   t.equal((await app.api.inject({ method: 'POST', url: '/internal/campaigns/activate-scheduled' })).statusCode, 404, 'the internal listener\'s paths stay unknown here')
   const unknownField = await app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'x', messages: [{ body: 'a', delayMinutes: 0 }], surprise: true } })
@@ -150,6 +158,7 @@ t.test('readyz is 503 when the database is unreachable; healthz stays up', async
   const ready = await app.api.inject({ method: 'GET', url: '/readyz' })
   t.equal(ready.statusCode, 503)
   t.match(ready.json(), { status: 503, detail: 'the database is unreachable' })
+  t.equal(ready.headers['retry-after'], '5')
   t.notMatch(ready.body, /127\.0\.0\.1|ECONNREFUSED/, 'no connection details')
   // Any request needing the database: 503 with Retry-After (callers retry), not a 500 (a bug).
   for (const [server, url, method] of [[app.api, '/v1/leads', 'GET'], [app.api, '/v1/admin/clients', 'POST'], [app.internal, '/internal/campaigns/activate-scheduled', 'POST']] as const) {
@@ -199,7 +208,12 @@ t.test('a compressed body is a 415, and a request Node cannot parse still gets p
   const gzip = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: { ...headers, 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: Buffer.from([0x1f, 0x8b, 0x08, 0x00]) })
   t.equal(gzip.statusCode, 415)
   t.match(gzip.json(), { type: /unsupported-content-encoding$/, detail: /gzip/ })
-  t.match(gzip.headers, { 'x-content-type-options': 'nosniff' })
+  t.match(gzip.headers, { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+  const latin1 = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: { ...headers, 'content-type': 'application/json; charset=iso-8859-1' }, payload: '{"leads":[]}' })
+  t.equal(latin1.statusCode, 415)
+  t.match(latin1.json(), { detail: /charset iso-8859-1/ })
+  const utf8 = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers: { ...headers, 'content-type': 'application/json; charset=UTF-8' }, payload: '{"leads":[{"externalId":"u","firstName":"U"}]}' })
+  t.equal(utf8.statusCode, 200, 'charset=UTF-8 is fine')
 
   await app.api.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.api.server.address() as AddressInfo
