@@ -20,7 +20,7 @@ const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async (request, reply) => {
     const result = await runIdempotent(app.ctx.db, {
       clientId: request.clientId, scope: 'POST /v1/campaigns', key: request.headers['idempotency-key'], body: request.body
-    }, async () => ({ status: 201, body: await createCampaign(services, request.clientId, request.body) }))
+    }, async campaignId => ({ status: 201, body: await createCampaign(services, request.clientId, request.body, campaignId) }))
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
     return await reply.code(result.status as 201).send(result.body as Created)
   })

@@ -57,16 +57,23 @@ async function mustFind (db: Database, clientId: string, id: string): Promise<Ca
 
 export type CreatedCampaign = Campaign & { enrollment?: { totalMatching: number, enrolled: number }, warning?: EnrollmentWarning }
 
-/** Creates a campaign; one that starts now is enrolled before this returns. */
-export async function createCampaign (services: CampaignServices, clientId: string, input: CampaignInput): Promise<CreatedCampaign> {
+/**
+ * Creates campaign `id` (the Idempotency-Key's resource id, else a new one); one that starts now
+ * is enrolled before this returns. When `id` exists already, an earlier attempt with the same
+ * key created it and broke off before answering: it is answered as it stands, never made twice.
+ */
+export async function createCampaign (services: CampaignServices, clientId: string, input: CampaignInput, id: string = randomUUID()): Promise<CreatedCampaign> {
   const { db, config } = services
   assertCampaignRules(input)
   const startsNow = input.startAt == null || Date.parse(input.startAt) <= Date.now()
-  if (!startsNow) return toCampaign(await insertCampaign(db, randomUUID(), clientId, input, false))
+  if (!startsNow) {
+    const earlier = await findCampaign(db, clientId, id)
+    return toCampaign(earlier ?? await insertCampaign(db, id, clientId, input, false))
+  }
   // The campaign's lock is taken before the row exists, so the activation tick can never
   // continue this run's enrollment at the same time (the totals below are this run's alone).
-  const id = randomUUID()
   const run = await runLocked(services, id, async () => {
+    if (await findCampaign(db, clientId, id) !== undefined) return await interruptedRun(db, id)
     await insertCampaign(db, id, clientId, input, true)
     try {
       return await enrollCampaign(db, id, enrollOptions(services))

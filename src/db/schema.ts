@@ -81,6 +81,8 @@ export interface IdempotencyKeysTable {
   response_status: number | null
   response_body: ColumnType<unknown, string | null | undefined, string | null>
   created_at: Timestamp
+  /** The id of what the request creates, fixed at the first claim (migration 0008). */
+  resource_id: Generated<string>
 }
 
 export interface AirtableSyncFailuresTable {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Database } from '../db/database.js'
 import { HttpProblem, unprocessable } from '../http/problem.js'
@@ -31,9 +31,9 @@ export function requestHash (body: unknown): string {
 export async function runIdempotent (
   db: Database,
   claim: { clientId: string, scope: string, key: string | undefined, body: unknown },
-  handler: () => Promise<StoredResponse>
+  handler: (resourceId: string) => Promise<StoredResponse>
 ): Promise<StoredResponse & { replayed: boolean }> {
-  if (claim.key === undefined) return { ...(await handler()), replayed: false }
+  if (claim.key === undefined) return { ...(await handler(randomUUID())), replayed: false }
   const { clientId, scope, key } = claim
   const hash = requestHash(claim.body)
   await db.deleteFrom('idempotency_keys')
@@ -42,7 +42,8 @@ export async function runIdempotent (
   const claimed = await db.insertInto('idempotency_keys')
     .values({ client_id: clientId, scope, key, request_hash: hash, state: 'running' })
     .onConflict(oc => oc.columns(['client_id', 'scope', 'key']).doNothing())
-    .returning('key').executeTakeFirst()
+    .returning('resource_id').executeTakeFirst()
+  let resourceId = claimed?.resource_id
   if (claimed === undefined) {
     const existing = await db.selectFrom('idempotency_keys').selectAll()
       .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).executeTakeFirst()
@@ -56,10 +57,13 @@ export async function runIdempotent (
     if (reclaimed.numUpdatedRows === 0n) {
       throw new HttpProblem(409, 'Conflict', 'a request with this Idempotency-Key is still being processed; retry later', { type: 'idempotency-key-in-use', headers: { 'retry-after': '1' } })
     }
+    // Taken over from an attempt that never finished: the same resource id, so what that attempt
+    // may have created is found again rather than made twice.
+    resourceId = existing.resource_id
   }
   let response: StoredResponse
   try {
-    response = await handler()
+    response = await handler(resourceId ?? randomUUID())
   } catch (error) {
     await db.deleteFrom('idempotency_keys').where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).execute()
     throw error

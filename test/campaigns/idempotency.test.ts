@@ -118,3 +118,22 @@ t.test('the activation tick purges keys past their 24 h, and only those', async 
   const { rows } = await app.ctx.pool.query('select key from idempotency_keys order by key')
   t.same(rows.map(r => r.key), ['new'])
 })
+
+t.test('a key left running by an attempt that never answered is taken over without a second campaign', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  await seedLeads(app, headers, [{ externalId: 'a', tags: ['x'] }])
+  for (const body of [{ name: 'Now', targeting: { tags: ['x'] } }, { name: 'Later', startAt: '2999-01-01T00:00:00Z' }]) {
+    const key = `stuck-${body.name}`
+    const first = await postCampaign(app, headers, body, { 'idempotency-key': key })
+    t.equal(first.statusCode, 201)
+    // As if the answer was never stored (the database went away after the campaign committed)
+    // and 10 minutes passed: the key is running and abandoned.
+    await app.ctx.pool.query("update idempotency_keys set state = 'running', response_status = null, response_body = null, created_at = now() - interval '11 minutes' where key = $1", [key])
+    const again = await postCampaign(app, headers, body, { 'idempotency-key': key })
+    t.equal(again.statusCode, 201, again.body)
+    t.equal(again.json().id, first.json().id, `${body.name}: the campaign the first attempt made`)
+  }
+  t.equal(await count(app, 'campaigns'), 2, 'no second campaign for either key')
+  t.equal(await count(app, 'enrollments'), 1)
+})
