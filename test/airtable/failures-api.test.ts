@@ -110,3 +110,21 @@ t.test('a page cursor keeps its place when the failure it names is settled; sett
   const { rows } = await app.ctx.pool.query('select count(*)::int as n from airtable_sync_failures')
   t.equal(rows[0].n, 2, 'the tick purged the settled one')
 })
+
+t.test('a last attempt that fails on our own database still keeps the batch as failed', async t => {
+  const standIn = await airtableStandIn(t)
+  const env = airtableEnv(standIn, { AIRTABLE_MAX_ATTEMPTS: '1' })
+  const seeder = await buildTestApp(t, { env: { ...env, WORKER_ENABLED: 'false' } })
+  const client = await seeder.createClient()
+  const seeded = await seedEnrollments(seeder, client.id, { leads: 2 })
+  // The job's read of the leads fails (the table is away) on its first and last attempt.
+  await seeder.ctx.pool.query('alter table leads rename to leads_away')
+  t.teardown(async () => { await seeder.ctx.pool.query('alter table if exists leads_away rename to leads') })
+  await buildTestApp(t, { databaseUrl: seeder.databaseUrl, env: { ...env, WORKER_ENABLED: 'true' } })
+  await eventually(async () => (await seeder.ctx.pool.query('select 1 from airtable_sync_failures')).rows.length === 1, 'the batch kept')
+  await seeder.ctx.pool.query('alter table leads_away rename to leads')
+  const failures = (await seeder.api.inject({ method: 'GET', url: '/v1/sync/failures', headers: client.headers })).json().data
+  t.match(failures, [{ campaignId: seeded.campaignId, attempts: 1, lastError: /^could not sync: relation "leads" does not exist/ }])
+  t.same(new Set(failures[0].leadIds), new Set(seeded.leadIds), 'its leads, nothing dropped')
+  t.equal(standIn.requests.length, 0, 'nothing was sent')
+})
