@@ -1,5 +1,6 @@
 import Airtable from 'airtable'
 import type { Config } from '../config.js'
+import { withDeadline } from '../deadline.js'
 
 export interface AirtableRecordUpdate {
   id: string
@@ -42,19 +43,6 @@ function classify (error: unknown): AirtableWriteError {
   return new AirtableWriteError('could not reach Airtable', false)
 }
 
-/** Rejects with an AbortError once `ms` have passed without `promise` settling. */
-async function withDeadline<T> (promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(Object.assign(new Error('deadline passed'), { name: 'AbortError' })) }, ms)
-  })
-  try {
-    return await Promise.race([promise, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /**
  * The official SDK, told not to retry 429s itself (the job queue owns retries and the 30 s
  * pause) and to give up on a request after AIRTABLE_TIMEOUT_MS.
@@ -77,7 +65,8 @@ export function createAirtableWriter (config: Config): AirtableWriter {
     async update (records) {
       try {
         // typecast: Airtable converts the ISO date and creates missing single-select options.
-        await withDeadline(base.makeRequest({ method: 'PATCH', path, body: { records, typecast: true } }), config.AIRTABLE_TIMEOUT_MS)
+        await withDeadline(base.makeRequest({ method: 'PATCH', path, body: { records, typecast: true } }), config.AIRTABLE_TIMEOUT_MS,
+          () => Object.assign(new Error('deadline passed'), { name: 'AbortError' }))
       } catch (error) {
         throw classify(error)
       }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible'
+import { withDeadline } from '../deadline.js'
 
 // Airtable allows 5 requests per second per base, and after a 429 refuses everything for 30 s.
 // rate-limiter-flexible's Redis limiter counts fixed windows, which lets 2x the limit through
@@ -31,14 +32,8 @@ const WINDOW_MARGIN_MS = 200
 /** How long a Redis call may take before the process goes on with its own view. */
 const REDIS_TIMEOUT_MS = 500
 
-async function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`Redis did not answer in ${ms} ms`)) }, ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+const withTimeout = async <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  await withDeadline(promise, ms, () => new Error(`Redis did not answer in ${ms} ms`))
 
 /** Airtable's penalty after a 429. */
 export const RATE_LIMIT_PAUSE_MS = 30_000

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 import { postCampaign } from '../helpers/campaigns.js'
+import { holdClientLock, lockWaiter } from '../helpers/locks.js'
 import { seedLeads } from '../helpers/seed.js'
 
 const count = async (app: Awaited<ReturnType<typeof buildTestApp>>, table: 'campaigns' | 'enrollments'): Promise<number> =>
@@ -81,24 +82,16 @@ t.test('a create whose enrollment breaks off answers with the campaign: a retry 
   const { id: clientId, headers } = await app.createClient()
   await seedLeads(app, headers, [{ externalId: 'a', tags: ['x'] }, { externalId: 'b', tags: ['x'] }])
   // The first chunk waits for the client lock; its statement is then cancelled.
-  const holder = await app.ctx.pool.connect()
-  t.teardown(() => { holder.release() })
-  await holder.query('begin')
-  await holder.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`client:${clientId}`])
+  const lock = await holdClientLock(t, app, clientId)
   const body = { name: 'Interrupted', targeting: { tags: ['x'] } }
   const creating = Promise.resolve(postCampaign(app, headers, body, { 'idempotency-key': 'broken' }))
-  let waiting: number | undefined
-  for (let i = 0; i < 500 && waiting === undefined; i++) {
-    const { rows } = await app.ctx.pool.query("select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")
-    waiting = rows[0]?.pid
-    if (waiting === undefined) await new Promise(resolve => setTimeout(resolve, 10))
-  }
+  const waiting = await lockWaiter(app)
   t.ok(waiting, 'the chunk waits for the client lock')
   await app.ctx.pool.query('select pg_cancel_backend($1)', [waiting])
   const first = await creating
   t.equal(first.statusCode, 201, first.body)
   t.match(first.json(), { status: 'active', enrollmentPending: true, enrollment: { totalMatching: 2, enrolled: 0 }, warning: { reason: 'timeout', remaining: 2 } })
-  await holder.query('rollback')
+  await lock.release()
   const retry = await postCampaign(app, headers, body, { 'idempotency-key': 'broken' })
   t.equal(retry.headers['idempotent-replayed'], 'true')
   t.equal(retry.json().id, first.json().id)

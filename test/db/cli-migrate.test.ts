@@ -1,29 +1,17 @@
-import net from 'node:net'
 import t from 'tap'
+import { lateDatabase } from '../helpers/late-database.js'
 import { freshDatabase } from '../helpers/postgres.js'
-import { freePort } from '../helpers/private-redis.js'
 import { runCli } from '../helpers/run-cli.js'
 
 // `migrate` runs first in compose and beside new clusters: a database that is not up yet is
 // waited for; one that refuses for another reason fails at once.
 
 t.test('migrate waits for a database that comes up later, then does its work', async t => {
-  const url = new URL(await freshDatabase(t))
-  const target = { host: url.hostname, port: Number(url.port || 5432) }
-  const port = await freePort()
-  url.hostname = '127.0.0.1'
-  url.port = String(port)
-  const run = runCli(['migrate'], { DATABASE_URL: url.toString() })
+  const database = await lateDatabase(t)
+  const run = runCli(['migrate'], { DATABASE_URL: database.url })
   // Nothing listens on the port for the first 2 s; then a proxy to the real server does.
   await new Promise(resolve => setTimeout(resolve, 2000))
-  const proxy = net.createServer(socket => {
-    const upstream = net.connect(target)
-    socket.pipe(upstream).pipe(socket)
-    socket.on('error', () => upstream.destroy())
-    upstream.on('error', () => socket.destroy())
-  })
-  await new Promise<void>(resolve => proxy.listen(port, '127.0.0.1', resolve))
-  t.teardown(() => { proxy.close() })
+  await database.comeUp()
   const result = await run
   t.equal(result.code, 0, result.stderr)
   t.match(result.stderr, /waiting for the database: .*ECONNREFUSED/)

@@ -3,6 +3,7 @@ import { markActivated } from '../../src/activation/repository.js'
 import { completeFinishedCampaigns } from '../../src/enrollment/completion.js'
 import { CRON_SECRET, buildTestApp, type TestApp } from '../helpers/app.js'
 import { createCampaign, topUp } from '../helpers/campaigns.js'
+import { holdClientLock, lockWaiter } from '../helpers/locks.js'
 import { seedLeads } from '../helpers/seed.js'
 
 // Requests that meet other work half-way: a tick between a chunk's read and its insert, a
@@ -10,15 +11,6 @@ import { seedLeads } from '../helpers/seed.js'
 
 const FUTURE = '2999-01-01T00:00:00Z'
 const quickMessages = [{ body: 'Hi {{first_name}}', delayMinutes: 0 }]
-
-async function waitingOnLock (app: TestApp): Promise<boolean> {
-  for (let i = 0; i < 500; i++) {
-    const { rows } = await app.ctx.pool.query("select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")
-    if (rows.length > 0) return true
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  return false
-}
 
 t.test('the tick cannot complete a campaign while a chunk is enrolling into it', async t => {
   const app = await buildTestApp(t)
@@ -35,7 +27,7 @@ t.test('the tick cannot complete a campaign while a chunk is enrolling into it',
   await holder.query('begin')
   await holder.query('lock table leads in access exclusive mode')
   const toppingUp = Promise.resolve(topUp(app, headers, campaign.id))
-  t.ok(await waitingOnLock(app), 'the chunk waits on the leads table')
+  t.ok(await lockWaiter(app), 'the chunk waits on the leads table')
   const completing = completeFinishedCampaigns(app.ctx.db)
   await new Promise(resolve => setTimeout(resolve, 200))
   await holder.query('rollback')
@@ -154,15 +146,12 @@ t.test('enrolledAt is when the chunk inserted, not when its transaction began wa
   const app = await buildTestApp(t)
   const { id: clientId, headers } = await app.createClient()
   await seedLeads(app, headers, [{ externalId: 'a' }])
-  const holder = await app.ctx.pool.connect()
-  t.teardown(() => { holder.release() })
-  await holder.query('begin')
-  await holder.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`client:${clientId}`])
+  const lock = await holdClientLock(t, app, clientId)
   const creating = Promise.resolve(app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'c', messages: quickMessages } }))
-  t.ok(await waitingOnLock(app), 'the chunk waits for the client lock')
+  t.ok(await lockWaiter(app), 'the chunk waits for the client lock')
   await new Promise(resolve => setTimeout(resolve, 500))
   const { rows: [released] } = await app.ctx.pool.query('select clock_timestamp() as at')
-  await holder.query('rollback')
+  await lock.release()
   t.equal((await creating).statusCode, 201)
   const { rows: [enrollment] } = await app.ctx.pool.query('select enrolled_at from enrollments')
   t.ok(enrollment.enrolled_at >= released.at, `enrolled at ${enrollment.enrolled_at.toISOString()}, lock released at ${released.at.toISOString()}`)

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { connect, type AddressInfo } from 'node:net'
 import { ADMIN_KEY, CRON_SECRET, buildTestApp } from '../helpers/app.js'
+import { holdClientLock, lockWaiter } from '../helpers/locks.js'
 
 t.test('errors are problem+json without internals; bad input is never a 500', async t => {
   const app = await buildTestApp(t)
@@ -234,24 +235,15 @@ t.test('a connection killed in the middle of a request is a 503 for that request
   const app = await buildTestApp(t)
   const { id: clientId, headers } = await app.createClient()
   // Hold the client's lock so the import waits on it with its connection checked out.
-  const holder = await app.ctx.pool.connect()
-  t.teardown(() => { holder.release() })
-  await holder.query('begin')
-  await holder.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`client:${clientId}`])
+  const lock = await holdClientLock(t, app, clientId)
   const importing = Promise.resolve(app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: 'a', firstName: 'A' }] } }))
-  let waiting: number | undefined
-  for (let i = 0; i < 500 && waiting === undefined; i++) {
-    // Not on the holder: inside its transaction pg_stat_activity would stay a snapshot.
-    const { rows } = await app.ctx.pool.query("select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")
-    waiting = rows[0]?.pid
-    if (waiting === undefined) await new Promise(resolve => setTimeout(resolve, 10))
-  }
+  const waiting = await lockWaiter(app)
   t.ok(waiting, 'the import is waiting on the lock')
-  await holder.query('select pg_terminate_backend($1)', [waiting])
+  await app.ctx.pool.query('select pg_terminate_backend($1)', [waiting])
   const response = await importing
   t.equal(response.statusCode, 503, response.body)
   t.match(response.json(), { type: /database-unavailable$/ })
-  await holder.query('rollback')
+  await lock.release()
   const again = await app.api.inject({ method: 'POST', url: '/v1/leads/bulk', headers, payload: { leads: [{ externalId: 'a', firstName: 'A' }] } })
   t.equal(again.statusCode, 200, 'the service goes on')
 })

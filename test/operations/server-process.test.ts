@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { request } from 'node:http'
-import net from 'node:net'
 import t from 'tap'
 import { ADMIN_KEY } from '../helpers/app.js'
+import { lateDatabase } from '../helpers/late-database.js'
 import { freshDatabase } from '../helpers/postgres.js'
-import { freePort } from '../helpers/private-redis.js'
 
 // The real process: config errors, both listeners, log redaction, graceful SIGTERM.
 
@@ -87,24 +86,13 @@ t.test('serves both listeners, redacts credentials, and drains on SIGTERM with e
 })
 
 t.test('a database not up yet is waited for, then the server starts', async t => {
-  const url = new URL(await freshDatabase(t))
-  const target = { host: url.hostname, port: Number(url.port || 5432) }
-  const port = await freePort()
-  url.hostname = '127.0.0.1'
-  url.port = String(port)
-  const { child, output } = startServer({ DATABASE_URL: url.toString(), PORT: '0', INTERNAL_PORT: '0', HOST: '127.0.0.1', WORKER_ENABLED: 'false' })
+  const database = await lateDatabase(t)
+  const { child, output } = startServer({ DATABASE_URL: database.url, PORT: '0', INTERNAL_PORT: '0', HOST: '127.0.0.1', WORKER_ENABLED: 'false' })
   t.teardown(() => { child.kill('SIGKILL') })
   await waitFor(() => output().includes('waiting for the database'), 'the wait to be announced')
   t.match(output(), /waiting for the database: .*ECONNREFUSED/)
   // Then the database appears (a proxy to the real server on the port it was told).
-  const proxy = net.createServer(socket => {
-    const upstream = net.connect(target)
-    socket.pipe(upstream).pipe(socket)
-    socket.on('error', () => upstream.destroy())
-    upstream.on('error', () => socket.destroy())
-  })
-  await new Promise<void>(resolve => proxy.listen(port, '127.0.0.1', resolve))
-  t.teardown(() => { proxy.close() })
+  await database.comeUp()
   await waitFor(() => (output().match(/Server listening at/g) ?? []).length >= 2, 'the listeners')
   t.equal(child.exitCode, null, 'still running')
   child.kill('SIGTERM')
