@@ -31,6 +31,7 @@ export const EnvSchema = Type.Object({
   AZURE_OPENAI_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 100 }),
   GENERATE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
   GENERATE_DAILY_TOKEN_BUDGET: Type.Integer({ default: 0, minimum: 0, description: '0 = no budget' }),
+  METRICS_CLIENT_LABELS: Type.Boolean({ default: false, description: 'also export per-client series labelled with the client id (token budget use); off keeps /metrics cardinality independent of the number of clients' }),
   RATE_LIMIT_KEY_PREFIX: Type.String({ default: 'campaign-service', minLength: 1, maxLength: 100, description: 'prefix of every rate-limit key in Redis (one per deployment sharing a Redis)' }),
   AIRTABLE_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   AIRTABLE_BASE_ID: Type.Optional(Type.String({ minLength: 1 })),

@@ -4,7 +4,21 @@ import type { Metrics } from '../observability/metrics.js'
 export type ActivationMetrics = ReturnType<typeof createActivationMetrics>
 
 export function createActivationMetrics (metrics: Metrics) {
+  const ticks = new client.Counter({
+    name: 'activation_ticks_total',
+    help: 'Activation calls by outcome: success (the call answered; single campaigns may still have failed) or failure (it threw)',
+    labelNames: ['outcome'] as const,
+    registers: [metrics.registry]
+  })
+  ticks.inc({ outcome: 'success' }, 0)
+  ticks.inc({ outcome: 'failure' }, 0)
   return {
+    ticks,
+    lastSuccess: new client.Gauge({
+      name: 'activation_last_success_timestamp_seconds',
+      help: 'Unix time of the last activation call this process answered successfully (0: none since it started); alert on the max across replicas',
+      registers: [metrics.registry]
+    }),
     campaigns: new client.Counter({
       name: 'activation_campaigns_total',
       help: 'Campaigns handled by the activation tick, by outcome',

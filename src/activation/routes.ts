@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Logger } from 'pino'
 import { requireSecret } from '../auth/hooks.js'
 import { problemResponses } from '../http/schemas.js'
 import { createActivationMetrics } from './metrics.js'
@@ -15,7 +16,18 @@ const activationRoutes: FastifyPluginAsyncTypebox = async app => {
       summary: 'Activate due scheduled campaigns, continue time-budget stops, complete finished enrollments',
       response: { 200: TickResult, ...problemResponses(401, 503) }
     }
-  }, async () => await runActivationTick(app.ctx, metrics))
+  }, async request => {
+    try {
+      // The request's logger: the tick's lines carry its reqId (it is the pino logger app.ts built).
+      const result = await runActivationTick({ ...app.ctx, logger: request.log as Logger }, metrics)
+      metrics.ticks.inc({ outcome: 'success' })
+      metrics.lastSuccess.setToCurrentTime()
+      return result
+    } catch (error) {
+      metrics.ticks.inc({ outcome: 'failure' })
+      throw error
+    }
+  })
 }
 
 export default activationRoutes

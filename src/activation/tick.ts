@@ -3,6 +3,7 @@ import { warningFor } from '../campaigns/service.js'
 import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import { completeDueEnrollments, completeFinishedCampaigns } from '../enrollment/completion.js'
 import { enrollCampaign } from '../enrollment/engine.js'
+import { enrollmentMetrics, observeRun } from '../enrollment/metrics.js'
 import { withCampaignLock } from '../enrollment/campaign-lock.js'
 import { purgeExpiredKeys } from '../idempotency/idempotency.js'
 import { purgeResolvedSyncFailures } from '../airtable/repository.js'
@@ -29,8 +30,9 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   const deadline = started + config.ACTIVATION_TICK_BUDGET_MS
   const result: TickResult = { activated: [], expired: [], skipped: [], failed: [], remaining: 0, continued: [], completed: [], enrollmentsCompleted: 0 }
   const enrollOptions = () => ({ config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: Math.max(1, Math.min(config.ENROLLMENT_TIME_BUDGET_MS, deadline - Date.now())), signal: ctx.stopping })
-  const enroll = async (campaignId: string): Promise<Enrolled> => {
-    const run = await enrollCampaign(db, campaignId, enrollOptions())
+  const observer = { enrollmentMetrics: enrollmentMetrics(ctx), logger }
+  const enroll = async (campaignId: string, trigger: 'activation' | 'continuation'): Promise<Enrolled> => {
+    const run = await observeRun(observer, trigger, campaignId, async () => await enrollCampaign(db, campaignId, enrollOptions()))
     const warning = warningFor(run)
     return { campaignId, enrolled: run.enrolled, totalMatching: run.totalMatching, ...(warning !== undefined ? { warning } : {}) }
   }
@@ -56,7 +58,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
         if (await markExpired(db, due.id)) result.expired.push(due.id)
         else skip(due.id)
       } else if (await markActivated(db, due.id)) {
-        result.activated.push(await enroll(due.id))
+        result.activated.push(await enroll(due.id, 'activation'))
       } else {
         skip(due.id) // activated (or cancelled) by someone else meanwhile
       }
@@ -65,7 +67,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   for (const campaignId of await findPendingCampaigns(db, config.ACTIVATION_BATCH_SIZE)) {
     if (Date.now() >= deadline || ctx.stopping.aborted) break
     if (handled.has(campaignId)) continue // activated, failed or skipped a moment ago: once per call is enough
-    await attempt(campaignId, async () => { result.continued.push(await enroll(campaignId)) })
+    await attempt(campaignId, async () => { result.continued.push(await enroll(campaignId, 'continuation')) })
   }
   result.enrollmentsCompleted = await completeDueEnrollments(db, async (tx, completed) => await queueAirtableSyncForEnrollments(tx, config, completed))
   result.completed = await completeFinishedCampaigns(db)

@@ -94,3 +94,9 @@ export async function listEnrollments (db: Queryable, campaignId: string, option
   const rows = await query.orderBy('lead_id').limit(options.limit + 1).execute()
   return rows.map(row => ({ leadId: row.lead_id, status: row.status, enrolledAt: row.enrolled_at.toISOString(), completesAt: row.completes_at.toISOString() }))
 }
+
+/** Campaigns of every client per status, for /metrics: one grouped count. */
+export async function countCampaignsByStatus (db: Queryable): Promise<Partial<Record<CampaignStatus, number>>> {
+  const rows = await db.selectFrom('campaigns').select(['status', eb => eb.fn.countAll<string>().as('n')]).groupBy('status').execute()
+  return Object.fromEntries(rows.map(row => [row.status, Number(row.n)]))
+}

@@ -1,15 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { enrollmentMetrics } from '../enrollment/metrics.js'
 import { IdParams, IdempotencyHeaders, ListQuery, listOf, page, problemResponses } from '../http/schemas.js'
 import { runIdempotent } from '../idempotency/idempotency.js'
 import { listCampaigns, listEnrollments, toCampaign } from './repository.js'
 import { Campaign, CampaignInput, CampaignListQuery, CampaignPatch, CreatedCampaign, EnrollResult, Enrollment, Preview } from './schemas.js'
-import { cancelCampaign, createCampaign, enrollMore, getCampaign, patchCampaign, previewCampaign, requireCampaign, type CreatedCampaign as Created } from './service.js'
+import { cancelCampaign, createCampaign, enrollMore, getCampaign, patchCampaign, previewCampaign, requireCampaign, type CampaignServices, type CreatedCampaign as Created } from './service.js'
 
 const security = [{ clientKey: [] }]
 const tags = ['campaigns']
 
 const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
-  const services = { db: app.ctx.db, lockPool: app.ctx.lockPool, config: app.ctx.config, stopping: app.ctx.stopping, logger: app.ctx.logger }
+  const shared = { db: app.ctx.db, lockPool: app.ctx.lockPool, config: app.ctx.config, stopping: app.ctx.stopping, enrollmentMetrics: enrollmentMetrics(app.ctx) }
+  // Each request logs through its own logger, so enrollment lines carry its reqId.
+  const servicesFor = (request: FastifyRequest): CampaignServices => ({ ...shared, logger: request.log })
 
   app.post('/campaigns', {
     schema: {
@@ -20,7 +24,7 @@ const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async (request, reply) => {
     const result = await runIdempotent(app.ctx.db, {
       clientId: request.clientId, scope: 'POST /v1/campaigns', key: request.headers['idempotency-key'], body: request.body
-    }, async campaignId => ({ status: 201, body: await createCampaign(services, request.clientId, request.body, campaignId) }))
+    }, async campaignId => ({ status: 201, body: await createCampaign(servicesFor(request), request.clientId, request.body, campaignId) }))
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
     return await reply.code(result.status as 201).send(result.body as Created)
   })
@@ -43,7 +47,7 @@ const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/campaigns/:id/enroll', {
     schema: { tags, security, summary: 'Enroll leads that match now and were not enrolled yet, up to the cap', params: IdParams, response: { 200: EnrollResult, ...problemResponses(400, 401, 404, 409) } }
-  }, async request => await enrollMore(services, request.clientId, request.params.id))
+  }, async request => await enrollMore(servicesFor(request), request.clientId, request.params.id))
 
   app.post('/campaigns/:id/cancel', {
     schema: { tags, security, summary: 'Cancel: a scheduled campaign never activates, an active one stops its enrollments', params: IdParams, response: { 200: Campaign, ...problemResponses(400, 401, 404, 409) } }

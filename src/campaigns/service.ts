@@ -7,6 +7,7 @@ import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
 import { withCampaignLock } from '../enrollment/campaign-lock.js'
 import { enrollCampaign, interruptedRun, type EnrollOptions, type EnrollmentRun } from '../enrollment/engine.js'
+import { observeRun, type EnrollmentMetrics } from '../enrollment/metrics.js'
 import { stopEnrollmentsOfCampaign } from '../enrollment/stop.js'
 import { HttpProblem, conflict, notFound } from '../http/problem.js'
 import { toLead } from '../leads/repository.js'
@@ -21,7 +22,9 @@ export interface CampaignServices {
   config: Config
   /** Aborted when the process begins to shut down: a run stops at its next chunk. */
   stopping?: AbortSignal
-  logger?: Pick<Logger, 'warn'>
+  /** The request's logger (its lines carry the reqId). */
+  logger?: Pick<Logger, 'warn' | 'info'>
+  enrollmentMetrics?: EnrollmentMetrics
 }
 
 /**
@@ -76,7 +79,7 @@ export async function createCampaign (services: CampaignServices, clientId: stri
     if (await findCampaign(db, clientId, id) !== undefined) return await interruptedRun(db, id)
     await insertCampaign(db, id, clientId, input, true)
     try {
-      return await enrollCampaign(db, id, enrollOptions(services))
+      return await observeRun(services, 'create', id, async () => await enrollCampaign(db, id, enrollOptions(services)))
     } catch (error) {
       // The campaign is committed: failing now would release the Idempotency-Key and a retry
       // would create a second campaign. It answers as created, with what is left for the tick.
@@ -149,7 +152,7 @@ export async function enrollMore (services: CampaignServices, clientId: string, 
   const run = await runLocked(services, id, async () => {
     const now = await mustFind(db, clientId, id)
     if (now.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${now.status}`, 'campaign-not-active')
-    return await enrollCampaign(db, id, enrollOptions(services))
+    return await observeRun(services, 'top_up', id, async () => await enrollCampaign(db, id, enrollOptions(services)))
   })
   const warning = warningFor(run)
   return { enrolled: run.enrolled, totalMatching: run.totalMatching, leadsEnrolled: run.leadsEnrolled, ...(warning !== undefined ? { warning } : {}) }

@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js'
 import { HttpProblem, tooManyRequests } from '../http/problem.js'
 import { rateLimitHeaders, secondsUntilReset } from '../rate-limit/rate-limit-headers.js'
 import { createSharedLimiter } from '../rate-limit/shared-limiter.js'
+import { createBudgetMetrics } from './budget-metrics.js'
 import { createTokenBudget } from './token-budget.js'
 
 export interface GenerationLimits {
@@ -16,7 +17,9 @@ export interface GenerationLimits {
 export function createGenerationLimits (ctx: AppContext): GenerationLimits {
   const prefix = `${ctx.config.RATE_LIMIT_KEY_PREFIX}:generate`
   const perMinute = createSharedLimiter({ redis: ctx.redis, keyPrefix: prefix, points: ctx.config.GENERATE_RATE_LIMIT_PER_MINUTE, durationSeconds: 60 })
-  const budget = createTokenBudget({ redis: ctx.redis, keyPrefix: `${prefix}-tokens`, budget: ctx.config.GENERATE_DAILY_TOKEN_BUDGET, logger: ctx.logger })
+  const budget = createTokenBudget({ redis: ctx.redis, keyPrefix: `${prefix}-tokens`, budget: ctx.config.GENERATE_DAILY_TOKEN_BUDGET, logger: ctx.logger,
+    onUsage: createBudgetMetrics(ctx.metrics, ctx.config.METRICS_CLIENT_LABELS)
+  })
   return {
     admit: async (clientId, reply) => {
       // The budget first: a refusal for an exhausted budget must not use a per-minute slot, or

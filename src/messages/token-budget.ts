@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { tooManyRequests } from '../http/problem.js'
+import type { BudgetUsageRecorder } from './budget-metrics.js'
 import { createSharedLimiter } from '../rate-limit/shared-limiter.js'
 
 const DAY_SECONDS = 24 * 60 * 60
@@ -20,7 +21,7 @@ export const nextUtcMidnight = (now: Date): Date =>
  * (per process while Redis is absent or down). It is checked before a call and charged after
  * it, so concurrent requests can overshoot by what they spend; `budget` 0 turns it off.
  */
-export function createTokenBudget (options: { redis: Redis | undefined, keyPrefix: string, budget: number, logger: Logger }): TokenBudget {
+export function createTokenBudget (options: { redis: Redis | undefined, keyPrefix: string, budget: number, logger: Logger, onUsage?: BudgetUsageRecorder }): TokenBudget {
   const { budget, logger } = options
   if (budget === 0) return { ensureAvailable: async () => {}, spend: async () => {} }
   const counter = createSharedLimiter({ redis: options.redis, keyPrefix: options.keyPrefix, points: budget, durationSeconds: DAY_SECONDS })
@@ -30,6 +31,7 @@ export function createTokenBudget (options: { redis: Redis | undefined, keyPrefi
     ensureAvailable: async clientId => {
       const now = new Date()
       const state = await counter.peek(dayKey(clientId, now))
+      options.onUsage?.(clientId, state.consumed / budget)
       if (state.consumed < budget) return
       const resetsAt = nextUtcMidnight(now)
       const retryAfter = Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000))
@@ -43,7 +45,8 @@ export function createTokenBudget (options: { redis: Redis | undefined, keyPrefi
       // Kept an hour past midnight so clock skew between replicas cannot drop a live count.
       const ttl = Math.ceil((nextUtcMidnight(now).getTime() - now.getTime()) / 1000) + 3600
       try {
-        await counter.add(dayKey(clientId, now), tokens, ttl)
+        const state = await counter.add(dayKey(clientId, now), tokens, ttl)
+        options.onUsage?.(clientId, state.consumed / budget)
       } catch (error) {
         logger.error({ err: error }, 'could not count generation tokens against the daily budget')
       }
