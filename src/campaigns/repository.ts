@@ -89,10 +89,22 @@ export async function setCampaignStatus (db: Queryable, id: string, status: Camp
 }
 
 export async function listEnrollments (db: Queryable, campaignId: string, options: { limit: number, cursor?: string }): Promise<Enrollment[]> {
-  let query = db.selectFrom('enrollments').select(['lead_id', 'status', 'enrolled_at', 'completes_at']).where('campaign_id', '=', campaignId)
-  if (options.cursor !== undefined) query = query.where('lead_id', '>', options.cursor)
-  const rows = await query.orderBy('lead_id').limit(options.limit + 1).execute()
-  return rows.map(row => ({ leadId: row.lead_id, status: row.status, enrolledAt: row.enrolled_at.toISOString(), completesAt: row.completes_at.toISOString() }))
+  // The next message's due time: its delivery's once made, else the enrollment's own.
+  const { rows } = await sql<{ lead_id: string, status: Enrollment['status'], enrolled_at: Date, completes_at: Date, stop_reason: Enrollment['stopReason'], next_step: number | null, next_due_at: Date | null }>`
+    select e.lead_id, e.status, e.enrolled_at, e.completes_at, e.stop_reason, e.next_step, coalesce(d.due_at, e.next_due_at) as next_due_at
+    from enrollments e
+    left join deliveries d on d.campaign_id = e.campaign_id and d.lead_id = e.lead_id and d.step = e.next_step and d.status in ('pending', 'leased')
+    where e.campaign_id = ${campaignId} ${options.cursor !== undefined ? sql`and e.lead_id > ${options.cursor}` : sql``}
+    order by e.lead_id limit ${options.limit + 1}`.execute(db)
+  return rows.map(row => ({
+    leadId: row.lead_id,
+    status: row.status,
+    enrolledAt: row.enrolled_at.toISOString(),
+    completesAt: row.completes_at.toISOString(),
+    stopReason: row.stop_reason,
+    nextStep: row.status === 'active' ? row.next_step : null,
+    nextDueAt: row.status === 'active' ? iso(row.next_due_at) : null
+  }))
 }
 
 /** Campaigns of every client per status, for /metrics: one grouped count. */

@@ -102,8 +102,11 @@ export const Enrollment = Type.Object({
   leadId: Uuid,
   status: Type.Enum(['active', 'completed', 'stopped']),
   enrolledAt: Timestamp,
-  completesAt: Timestamp
-})
+  completesAt: Timestamp,
+  stopReason: Nullable(Type.Enum(['opted_out', 'campaign_cancelled', 'replied', 'delivery_failed'], { description: 'why a stopped enrollment stopped' })),
+  nextStep: Nullable(Type.Integer({ minimum: 0, description: 'index of the message that goes out next; null once ended' })),
+  nextDueAt: Nullable(Timestamp)
+}, { description: 'completesAt: when the last message is planned; it moves as messages go out.' })
 export type Enrollment = Static<typeof Enrollment>
 
 export const CampaignListQuery = Type.Object({

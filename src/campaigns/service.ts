@@ -1,4 +1,3 @@
-import { queueAirtableSyncForCancelledCampaign, queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { Logger } from 'pino'
@@ -135,9 +134,7 @@ export async function cancelCampaign ({ db, config }: CampaignServices, clientId
     if (row.status === 'cancelled') return toCampaign(row)
     if (row.status !== 'scheduled' && row.status !== 'active') throw conflict(`this campaign is ${row.status} and cannot be cancelled`, 'campaign-ended')
     const cancelled = await setCampaignStatus(tx, id, 'cancelled')
-    const { completed } = await stopEnrollmentsOfCampaign(tx, id)
-    await queueAirtableSyncForCancelledCampaign(tx, config, id)
-    await queueAirtableSyncForEnrollments(tx, config, completed)
+    await stopEnrollmentsOfCampaign(tx, clientId, id, config)
     return toCampaign(cancelled)
   })
 }

@@ -70,6 +70,35 @@ export interface EnrollmentsTable {
   enrolled_at: Timestamp
   completes_at: Timestamp
   ended_at: NullableTimestamp
+  stop_reason: ColumnType<EnrollmentStopReason | null, EnrollmentStopReason | null | undefined, EnrollmentStopReason | null>
+  /** The message that comes next (null once ended). */
+  next_step: ColumnType<number | null, number | null | undefined, number | null>
+  /** When next_step is due before any send window, until its delivery row exists (then null). */
+  next_due_at: NullableTimestamp
+}
+
+export type EnrollmentStopReason = 'opted_out' | 'campaign_cancelled' | 'replied' | 'delivery_failed'
+export type DeliveryStatus = 'pending' | 'leased' | 'sent' | 'failed' | 'skipped'
+
+export interface DeliveriesTable {
+  id: Generated<string>
+  client_id: string
+  campaign_id: string
+  lead_id: string
+  step: number
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>
+  due_at: Timestamp
+  attempts: Generated<number>
+  lease_expires_at: NullableTimestamp
+  /** The phone and the rendered body, as handed out by the last claim. */
+  recipient: string | null
+  body: string | null
+  sent_at: NullableTimestamp
+  provider_message_id: string | null
+  error: string | null
+  skip_reason: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
 }
 
 export interface IdempotencyKeysTable {
@@ -103,6 +132,7 @@ export interface DB {
   leads: LeadsTable
   campaigns: CampaignsTable
   enrollments: EnrollmentsTable
+  deliveries: DeliveriesTable
   idempotency_keys: IdempotencyKeysTable
   airtable_sync_failures: AirtableSyncFailuresTable
 }

@@ -18,7 +18,7 @@ export async function completeDueEnrollments (
   for (;;) {
     const done = await db.transaction().execute(async tx => {
       const { rows } = await sql<{ campaignId: string, leadId: string }>`
-        update enrollments e set status = 'completed', ended_at = e.completes_at
+        update enrollments e set status = 'completed', ended_at = e.completes_at, next_step = null, next_due_at = null
         from (
           select campaign_id, lead_id from enrollments
           where status = 'active' and completes_at <= now() ${clientId !== undefined ? sql`and client_id = ${clientId}` : sql``}

@@ -3,7 +3,7 @@ import { queueAirtableSync, queueAirtableSyncForEnrollments } from '../airtable/
 import type { Config } from '../config.js'
 import type { Database, Tx } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
-import type { Targeting } from '../campaigns/schemas.js'
+import type { Message, Targeting } from '../campaigns/schemas.js'
 import { completeDueEnrollments } from './completion.js'
 import { CAP_ORDER, eligibleCondition } from './matching.js'
 
@@ -46,6 +46,7 @@ interface CampaignState {
   client_id: string
   status: string
   targeting: unknown
+  messages: unknown
   total_delay_minutes: number
   max_leads_to_enroll: number | null
   leads_enrolled: number
@@ -65,12 +66,14 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   // Row-locked: the tick's completion (which takes no client lock) must not complete the
   // campaign between this read and the insert; it waits, then sees enrollment_pending.
   const campaign = await tx.selectFrom('campaigns')
-    .select(['client_id', 'status', 'targeting', 'total_delay_minutes', 'max_leads_to_enroll', 'leads_enrolled'])
+    .select(['client_id', 'status', 'targeting', 'messages', 'total_delay_minutes', 'max_leads_to_enroll', 'leads_enrolled'])
     .where('id', '=', campaignId).forUpdate().executeTakeFirstOrThrow() as CampaignState
   if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true }
   const capLeft = campaign.max_leads_to_enroll === null ? Infinity : campaign.max_leads_to_enroll - campaign.leads_enrolled
   if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false }
   const take = Math.min(limit, capLeft)
+  // Message 0 falls due this long after enrollment; its delivery row is made when it is due.
+  const firstDelay = (campaign.messages as Message[])[0]?.delayMinutes ?? 0
   const after = cursor === undefined ? sql`true` : sql`(l.enroll_rank, l.created_at, l.id) > (${cursor.rank}, ${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`
   const { rows } = await sql<{ enrolled: number, lead_ids: string[] | null, rank: number | null, created_at: string | null, id: string | null }>`
     with picked as materialized (
@@ -79,8 +82,9 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
       order by ${CAP_ORDER}
       limit ${take}
     ), inserted as (
-      insert into enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at)
-      select ${campaignId}, id, ${clientId}, statement_timestamp(), statement_timestamp() + make_interval(mins => ${campaign.total_delay_minutes}) from picked
+      insert into enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at, next_step, next_due_at)
+      select ${campaignId}, id, ${clientId}, statement_timestamp(), statement_timestamp() + make_interval(mins => ${campaign.total_delay_minutes}),
+        0, statement_timestamp() + make_interval(mins => ${firstDelay}) from picked
       returning lead_id
     ), last as (
       select enroll_rank, created_at, id from picked order by enroll_rank desc, created_at desc, id desc limit 1

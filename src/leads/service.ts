@@ -1,4 +1,3 @@
-import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
@@ -46,8 +45,7 @@ export async function importLeads ({ db, config }: LeadServices, clientId: strin
   return await db.transaction().execute(async tx => {
     await lockClient(tx, clientId)
     const result = await upsertLeads(tx, clientId, leads)
-    const stopped = await stopEnrollmentsOfLeads(tx, clientId, result.optedOutIds)
-    await queueAirtableSyncForEnrollments(tx, config, stopped)
+    await stopEnrollmentsOfLeads(tx, clientId, result.optedOutIds, 'opted_out', config)
     return { created: result.created, updated: result.updated, unchanged: result.unchanged }
   })
 }
@@ -59,7 +57,7 @@ export async function patchLead ({ db, config }: LeadServices, clientId: string,
     if (patch.optedOut === true) await lockClient(tx, clientId)
     const result = await updateLead(tx, clientId, id, patch)
     if (result === undefined) throw notFound('lead')
-    if (result.optedOutNow) await queueAirtableSyncForEnrollments(tx, config, await stopEnrollmentsOfLeads(tx, clientId, [id]))
+    if (result.optedOutNow) await stopEnrollmentsOfLeads(tx, clientId, [id], 'opted_out', config)
     return result.row
   })
 }

@@ -107,17 +107,17 @@ t.test('ids PostgreSQL would refuse (urn:uuid:...) are a 400, not a 500', async 
   }
 })
 
-t.test('stopping enrollments whose time already ran out completes them instead', async t => {
+t.test('stopping enrollments stops them with a reason, whatever their completesAt says', async t => {
   const app = await buildTestApp(t)
   const { headers } = await app.createClient()
   const ids = await seedLeads(app, headers, [{ externalId: 'a', tags: ['x'] }, { externalId: 'b', tags: ['y'] }])
-  // No delays: completesAt = enrolledAt, due at once, and no tick has swept them.
-  const optOut = await createCampaign(app, headers, { targeting: { tags: ['x'] }, messages: quickMessages })
-  const cancel = await createCampaign(app, headers, { targeting: { tags: ['y'] }, messages: quickMessages })
+  const optOut = await createCampaign(app, headers, { targeting: { tags: ['x'] } })
+  const cancel = await createCampaign(app, headers, { targeting: { tags: ['y'] } })
   await app.api.inject({ method: 'PATCH', url: `/v1/leads/${ids.get('a') ?? ''}`, headers, payload: { optedOut: true } })
   await app.api.inject({ method: 'POST', url: `/v1/campaigns/${cancel.id}/cancel`, headers })
-  const { rows } = await app.ctx.pool.query('select campaign_id, status, ended_at = completes_at as at_completion from enrollments order by campaign_id = $1 desc', [optOut.id])
-  t.same(rows.map(r => [r.campaign_id, r.status, r.at_completion]), [[optOut.id, 'completed', true], [cancel.id, 'completed', true]])
+  // An enrollment ends when its last message is final, not by the clock: these never sent one.
+  const { rows } = await app.ctx.pool.query('select campaign_id, status, stop_reason from enrollments order by campaign_id = $1 desc', [optOut.id])
+  t.same(rows.map(r => [r.campaign_id, r.status, r.stop_reason]), [[optOut.id, 'stopped', 'opted_out'], [cancel.id, 'stopped', 'campaign_cancelled']])
 })
 
 t.test('top-ups queued on a busy campaign neither stall other campaigns nor wait forever', async t => {
