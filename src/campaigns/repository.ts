@@ -1,6 +1,7 @@
 import { type Selectable, sql } from 'kysely'
 import type { Queryable } from '../db/database.js'
 import type { CampaignStatus, CampaignsTable } from '../db/schema.js'
+import type { SendWindow } from '../delivery/send-window.js'
 import type { Campaign, CampaignInput, CampaignPatch, Enrollment, Message, Targeting } from './schemas.js'
 import { totalDelayMinutes } from './rules.js'
 import { afterCursor } from '../db/pagination.js'
@@ -18,6 +19,7 @@ export function toCampaign (row: CampaignRow): Campaign {
     messages: row.messages as Message[],
     startAt: iso(row.start_at),
     maxLeadsToEnroll: row.max_leads_to_enroll,
+    sendWindow: row.send_window as SendWindow | null,
     leadsEnrolled: row.leads_enrolled,
     enrollmentPending: row.enrollment_pending,
     createdAt: row.created_at.toISOString(),
@@ -51,6 +53,7 @@ export async function insertCampaign (db: Queryable, id: string, clientId: strin
     total_delay_minutes: totalDelayMinutes(input.messages),
     start_at: input.startAt ?? null,
     max_leads_to_enroll: input.maxLeadsToEnroll ?? null,
+    send_window: input.sendWindow == null ? null : JSON.stringify(input.sendWindow),
     enrollment_pending: startsNow,
     activated_at: startsNow ? sql<Date>`now()` : null
   }).returningAll().executeTakeFirstOrThrow()
@@ -78,6 +81,7 @@ export async function updateScheduledCampaign (db: Queryable, id: string, patch:
     // activation tick enrolls it (a past time kept as given could even expire it).
     ...(patch.startAt !== undefined ? { start_at: patch.startAt === null || Date.parse(patch.startAt) <= Date.now() ? sql<Date>`now()` : patch.startAt } : {}),
     ...(patch.maxLeadsToEnroll !== undefined ? { max_leads_to_enroll: patch.maxLeadsToEnroll } : {}),
+    ...(patch.sendWindow !== undefined ? { send_window: patch.sendWindow === null ? null : JSON.stringify(patch.sendWindow) } : {}),
     updated_at: new Date()
   }).where('id', '=', id).where('status', '=', 'scheduled').returningAll().executeTakeFirstOrThrow()
 }

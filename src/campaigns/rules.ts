@@ -1,3 +1,4 @@
+import { type SendWindow, sendWindowErrors } from '../delivery/send-window.js'
 import { type FieldError, validationFailed } from '../http/problem.js'
 import type { Message, Targeting } from './schemas.js'
 
@@ -47,8 +48,8 @@ export function targetingErrors (targeting: Targeting | undefined, prefix = 'tar
 }
 
 /** Throws one 400 naming every offending field. */
-export function assertCampaignRules (parts: { targeting?: Targeting, messages?: Message[] }): void {
-  const errors = [...targetingErrors(parts.targeting), ...placeholderErrors(parts.messages ?? [])]
+export function assertCampaignRules (parts: { targeting?: Targeting, messages?: Message[], sendWindow?: SendWindow | null }): void {
+  const errors = [...targetingErrors(parts.targeting), ...placeholderErrors(parts.messages ?? []), ...sendWindowErrors(parts.sendWindow)]
   if (errors.length > 0) throw validationFailed(errors)
 }
 

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox'
+import { SendWindow } from '../delivery/send-window.js'
 import { NonBlank, Nullable, Timestamp, Uuid } from '../http/schemas.js'
 import { EngagementLevel, Lead } from '../leads/schemas.js'
 
@@ -35,7 +36,8 @@ export const CampaignInput = Type.Object({
   targeting: Type.Optional(Targeting),
   messages: Messages,
   startAt: Type.Optional(Nullable(Type.String({ format: 'date-time', description: 'future: scheduled; absent or past: enroll now' }))),
-  maxLeadsToEnroll: Type.Optional(Nullable(Cap('no cap when absent')))
+  maxLeadsToEnroll: Type.Optional(Nullable(Cap('no cap when absent'))),
+  sendWindow: Type.Optional(Nullable(SendWindow))
 }, { additionalProperties: false })
 export type CampaignInput = Static<typeof CampaignInput>
 
@@ -44,7 +46,8 @@ export const CampaignPatch = Type.Object({
   targeting: Type.Optional(Targeting),
   messages: Type.Optional(Messages),
   startAt: Type.Optional(Nullable(Type.String({ format: 'date-time', description: 'a past time (or null: now) activates it at the next tick' }))),
-  maxLeadsToEnroll: Type.Optional(Nullable(Cap()))
+  maxLeadsToEnroll: Type.Optional(Nullable(Cap())),
+  sendWindow: Type.Optional(Nullable(SendWindow))
 }, { additionalProperties: false, minProperties: 1, description: 'Each field given replaces the stored one whole (targeting and messages included); fields left out are kept.' })
 export type CampaignPatch = Static<typeof CampaignPatch>
 
@@ -58,6 +61,7 @@ export const Campaign = Type.Object({
   messages: Type.Array(Message),
   startAt: Nullable(Timestamp),
   maxLeadsToEnroll: Nullable(Type.Integer()),
+  sendWindow: Nullable(SendWindow),
   leadsEnrolled: Type.Integer(),
   enrollmentPending: Type.Boolean({ description: 'a time-budget stop left matching leads; the next activation tick continues' }),
   createdAt: Timestamp,

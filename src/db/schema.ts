@@ -35,6 +35,8 @@ export interface LeadsTable {
   icp_score: number | null
   opted_out: ColumnType<boolean, boolean | undefined, boolean>
   airtable_record_id: string | null
+  /** IANA name; send windows are read in it (0010). */
+  timezone: ColumnType<string | null, string | null | undefined, string | null>
   created_at: Timestamp
   updated_at: Timestamp
   enroll_rank: ColumnType<number, never, never>
@@ -54,6 +56,8 @@ export interface CampaignsTable {
   max_leads_to_enroll: number | null
   leads_enrolled: Generated<number>
   enrollment_pending: Generated<boolean>
+  /** A SendWindow, or null (0010). */
+  send_window: ColumnType<unknown, string | null | undefined, string | null>
   created_at: Timestamp
   updated_at: Timestamp
   activated_at: NullableTimestamp

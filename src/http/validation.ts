@@ -48,8 +48,15 @@ export function fieldErrors (errors: Array<Partial<ErrorObject>>, context: strin
   // A failed anyOf (nullable fields, unions) also reports every branch at the same path;
   // keep one plain message for that path instead of the branch noise.
   const unionPaths = new Set(errors.filter(e => e.keyword === 'anyOf' || e.keyword === 'oneOf').map(e => e.instancePath ?? ''))
+  // A union whose branch failed inside the value (a nullable object with a bad field) is
+  // reported by those inner errors alone: `sendWindow/start ...`, not also `sendWindow must be null`.
+  const innerPaths = errors.filter(e => !unionPaths.has(e.instancePath ?? '') || e.keyword === 'required' || e.keyword === 'additionalProperties')
+    .map(e => e.keyword === 'required' || e.keyword === 'additionalProperties' ? `${e.instancePath ?? ''}/_` : e.instancePath ?? '')
+  const failedInside = (path: string) => innerPaths.some(inner => inner.startsWith(`${path}/`))
   for (const error of errors) {
-    if (unionPaths.has(error.instancePath ?? '') && error.keyword !== 'anyOf' && error.keyword !== 'oneOf') continue
+    const isUnion = error.keyword === 'anyOf' || error.keyword === 'oneOf'
+    if (isUnion && failedInside(error.instancePath ?? '')) continue
+    if (unionPaths.has(error.instancePath ?? '') && !isUnion && error.keyword !== 'required' && error.keyword !== 'additionalProperties') continue
     let path = (error.instancePath ?? '').replace(/^\//, '')
     const params = (error.params ?? {}) as Record<string, unknown>
     let message = error.message ?? 'is invalid'

@@ -19,6 +19,7 @@ export function toLead (row: LeadRow): Lead {
     icpScore: row.icp_score,
     optedOut: row.opted_out,
     airtableRecordId: row.airtable_record_id,
+    timezone: row.timezone,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }
@@ -32,7 +33,8 @@ const OPTIONAL_FIELDS = [
   ['email', 'email', 'text'],
   ['engagementLevel', 'engagement_level', 'text'],
   ['icpScore', 'icp_score', 'smallint'],
-  ['airtableRecordId', 'airtable_record_id', 'text']
+  ['airtableRecordId', 'airtable_record_id', 'text'],
+  ['timezone', 'timezone', 'text']
 ] as const
 
 /**
@@ -65,11 +67,11 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
     where l.id = n.id and (${list('l')}) is distinct from (${list('n')})
     returning l.id, l.opted_out`.execute(tx)
   const created = await sql<{ id: string, opted_out: boolean }>`
-    insert into leads (client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, opted_out, airtable_record_id, created_at)
+    insert into leads (client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, opted_out, airtable_record_id, timezone, created_at)
     select ${clientId}, item->>'externalId', item->>'firstName', item->>'lastName', item->>'phone', item->>'email',
       coalesce(array(select jsonb_array_elements_text(item->'tags')), '{}'),
       item->>'engagementLevel', (item->>'icpScore')::smallint, coalesce((item->>'optedOut')::boolean, false),
-      item->>'airtableRecordId', coalesce((item->>'createdAt')::timestamptz, now())
+      item->>'airtableRecordId', item->>'timezone', coalesce((item->>'createdAt')::timestamptz, now())
     from jsonb_array_elements(${input}::jsonb) as item
     on conflict (client_id, external_id) do nothing
     returning id, opted_out`.execute(tx)
@@ -103,6 +105,7 @@ export async function updateLead (tx: Tx, clientId: string, id: string, patch: L
     ...(patch.icpScore !== undefined ? { icp_score: patch.icpScore } : {}),
     ...(patch.optedOut !== undefined ? { opted_out: patch.optedOut } : {}),
     ...(patch.airtableRecordId !== undefined ? { airtable_record_id: patch.airtableRecordId } : {}),
+    ...(patch.timezone !== undefined ? { timezone: patch.timezone } : {}),
     updated_at: new Date()
   }).where('client_id', '=', clientId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
   return { row, optedOutNow: row.opted_out && !before.opted_out }

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox'
+import { TimeZone } from '../delivery/send-window.js'
 import { NonBlank, Nullable, Timestamp, Uuid } from '../http/schemas.js'
 
 export const EngagementLevel = Type.Enum(['high', 'medium', 'low'])
@@ -22,6 +23,7 @@ export const Lead = Type.Object({
   icpScore: Nullable(Type.Integer()),
   optedOut: Type.Boolean(),
   airtableRecordId: Nullable(Type.String()),
+  timezone: Nullable(Type.String({ description: "IANA name: the campaigns' send windows are read in it" })),
   createdAt: Timestamp,
   updatedAt: Timestamp
 })
@@ -36,7 +38,8 @@ const EditableFields = {
   engagementLevel: Type.Optional(NullableEngagement),
   icpScore: Type.Optional(IcpScore),
   optedOut: Type.Optional(Type.Boolean()),
-  airtableRecordId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 })))
+  airtableRecordId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+  timezone: Type.Optional(Nullable(TimeZone))
 }
 
 export const LeadInput = Type.Object({

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
+import { timeZoneErrors } from '../delivery/send-window.js'
 import { stopEnrollmentsOfLeads } from '../enrollment/stop.js'
 import { type FieldError, badRequest, notFound, validationFailed } from '../http/problem.js'
 import { type LeadRow, updateLead, upsertLeads } from './repository.js'
@@ -40,7 +41,7 @@ export interface LeadServices {
 export async function importLeads ({ db, config }: LeadServices, clientId: string, leads: LeadInput[]): Promise<BulkLeadsResult> {
   const duplicates = duplicateExternalIds(leads)
   if (duplicates.length > 0) throw badRequest('each externalId may appear once per request', duplicates)
-  const oversized = leads.flatMap((lead, index) => tagSizeError(lead.tags, `leads/${index}/tags`))
+  const oversized = leads.flatMap((lead, index) => [...tagSizeError(lead.tags, `leads/${index}/tags`), ...timeZoneErrors(lead.timezone, `leads/${index}/timezone`)])
   if (oversized.length > 0) throw validationFailed(oversized)
   return await db.transaction().execute(async tx => {
     await lockClient(tx, clientId)
@@ -51,7 +52,7 @@ export async function importLeads ({ db, config }: LeadServices, clientId: strin
 }
 
 export async function patchLead ({ db, config }: LeadServices, clientId: string, id: string, patch: LeadPatch): Promise<LeadRow> {
-  const oversized = tagSizeError(patch.tags, 'tags')
+  const oversized = [...tagSizeError(patch.tags, 'tags'), ...timeZoneErrors(patch.timezone, 'timezone')]
   if (oversized.length > 0) throw validationFailed(oversized)
   return await db.transaction().execute(async tx => {
     if (patch.optedOut === true) await lockClient(tx, clientId)
