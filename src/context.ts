@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import type { Logger } from 'pino'
+import { ApiKeyCache } from './auth/key-cache.js'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
@@ -24,6 +25,8 @@ export interface AppContext {
   /** Present when REDIS_URL is set. Fails fast while Redis is down (no offline queue). */
   redis: Redis | undefined
   metrics: Metrics
+  /** API key → client, kept in process; idle until `start()` (the API server starts it). */
+  apiKeys: ApiKeyCache
   /**
    * Aborted when shutdown begins: long work (an enrollment run, an activation tick) stops at its
    * next chunk and leaves the rest pending for the next tick, so in-flight requests finish
@@ -65,6 +68,8 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
   })
   closers.push(async () => { await db.destroy() })
   closers.push(async () => { await lockPool.end() })
+  const apiKeys = new ApiKeyCache({ databaseUrl, logger })
+  closers.push(async () => { await apiKeys.stop() })
   const shutdown = new AbortController()
   return {
     config,
@@ -75,6 +80,7 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
     lockPool,
     redis,
     metrics: createMetrics(pool),
+    apiKeys,
     stopping: shutdown.signal,
     beginShutdown: () => { shutdown.abort() },
     onClose: closer => { closers.push(closer) },

@@ -23,6 +23,7 @@ async function main (): Promise<void> {
     await ctx.db.selectFrom('clients').select('id').limit(1).executeTakeFirst() === undefined
   if (firstRun) logger.info('first time here? create a client and its API key with: npm run cli -- create-client "Acme"  (see README: API tour)')
   const { api, internal } = await buildApps(ctx)
+  ctx.apiKeys.start()
   await internal.listen({ port: config.INTERNAL_PORT, host: config.HOST })
   await api.listen({ port: config.PORT, host: config.HOST })
 

@@ -36,7 +36,10 @@ const adminRoutes: FastifyPluginAsyncTypebox = async app => {
   app.delete('/clients/:clientId/api-keys/:keyId', {
     schema: { tags: ['admin'], security, summary: 'Revoke an API key; it is refused from then on', params: KeyParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 404, 503) } }
   }, async (request, reply) => {
-    if (!await revokeApiKey(app.ctx.db, request.params.clientId, request.params.keyId)) throw notFound('API key')
+    const keyHash = await revokeApiKey(app.ctx.db, request.params.clientId, request.params.keyId)
+    if (keyHash === undefined) throw notFound('API key')
+    // Before answering: this replica refuses the key from now on (the others hear the NOTIFY).
+    app.ctx.apiKeys.evict(keyHash.toString('hex'))
     return await reply.code(204).send(null)
   })
 }

@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../db/database.js'
-import { generateApiKey, hashToken } from '../auth/secrets.js'
+import { sql } from 'kysely'
+import { generateApiKey } from '../auth/secrets.js'
 
 export interface CreatedClient {
   id: string
@@ -30,19 +31,23 @@ export async function insertApiKey (db: Queryable, clientId: string): Promise<{ 
   return { id: row.id, apiKey: key.token }
 }
 
-/** Returns false when the key does not exist for that client. Revoking twice is harmless. */
-export async function revokeApiKey (db: Queryable, clientId: string, keyId: string): Promise<boolean> {
-  const result = await db.updateTable('api_keys')
-    .set({ revoked_at: new Date() })
+/**
+ * Revokes a key (revoking twice is harmless; the first time stands) and returns its hash, or
+ * undefined when the key does not exist for that client.
+ */
+export async function revokeApiKey (db: Queryable, clientId: string, keyId: string): Promise<Buffer | undefined> {
+  const row = await db.updateTable('api_keys')
+    .set({ revoked_at: sql`coalesce(revoked_at, now())` })
     .where('id', '=', keyId).where('client_id', '=', clientId)
+    .returning('key_hash')
     .executeTakeFirst()
-  return result.numUpdatedRows > 0n
+  return row?.key_hash
 }
 
 /** The client a live (not revoked) key belongs to; the lookup is by hash, never by token. */
-export async function clientIdForToken (db: Queryable, token: string): Promise<string | undefined> {
+export async function clientIdForKeyHash (db: Queryable, keyHash: Buffer): Promise<string | undefined> {
   const row = await db.selectFrom('api_keys').select('client_id')
-    .where('key_hash', '=', hashToken(token)).where('revoked_at', 'is', null)
+    .where('key_hash', '=', keyHash).where('revoked_at', 'is', null)
     .executeTakeFirst()
   return row?.client_id
 }

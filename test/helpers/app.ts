@@ -39,6 +39,7 @@ export async function buildTestApp (t: Test, options: { databaseUrl?: string, en
   const logger = options.logTo !== undefined ? pino({ level: config.LOG_LEVEL }, options.logTo) : pino({ level: config.LOG_LEVEL })
   const ctx = createContext(config, logger, databaseUrl)
   const apps = await buildApps(ctx)
+  ctx.apiKeys.start()
   t.teardown(async () => {
     await Promise.all([apps.api.close(), apps.internal.close()])
     await deleteKeys(ctx, config.RATE_LIMIT_KEY_PREFIX)

@@ -1,0 +1,72 @@
+// The benchmark suite: every hot path against its floor, measured in the same run, one table.
+// `npm run bench [-- --quick] [--only read,import,enroll,tick,delivery] [--keep]`
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { createDatabase } from '../src/db/database.js'
+import { migrateToLatest } from '../src/db/migrator.js'
+import { createBenchDatabase, seedLeads } from './bench-database.js'
+import { execFileSync } from 'node:child_process'
+import { startService } from './child.js'
+import { benchReads } from './read.js'
+import { formatTable, type Row } from './table.js'
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false }
+  }
+})
+const only = new Set((args.only ?? 'import,read,enroll,tick,delivery').split(','))
+const quick = args.quick
+const ADMIN = 'bench-admin-key-0123456789'
+const CRON = 'bench-cron-secret-0123456789'
+const POOL_SIZE = 10
+
+// The service runs as deployed: compiled. --no-build takes dist/ as it is.
+if (!args['no-build']) {
+  console.log('building dist/ (npm run build) ...')
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' })
+}
+const database = await createBenchDatabase()
+process.on('SIGINT', () => { void database.drop().finally(() => process.exit(130)) })
+const rows: Row[] = []
+try {
+  const { db } = createDatabase(database.url, 2)
+  await migrateToLatest(db, database.url)
+  await db.destroy()
+  const pool = new pg.Pool({ connectionString: database.url, max: 4 })
+  const service = await startService({
+    DATABASE_URL: database.url,
+    ADMIN_API_KEY: ADMIN,
+    CRON_SECRET: CRON,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    WORKER_ENABLED: 'false',
+    DATABASE_POOL_SIZE: String(POOL_SIZE),
+    // Far beyond any run here, so a run finishes its whole audience in one request.
+    ENROLLMENT_TIME_BUDGET_MS: '3600000'
+  })
+  const admin = async (path: string, body: unknown) => {
+    const response = await fetch(`http://127.0.0.1:${service.port}/v1/admin${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body)
+    })
+    if (response.status !== 201) throw new Error(`POST /v1/admin${path} answered ${response.status}: ${await response.text()}`)
+    return await response.json() as { id: string, apiKey: string }
+  }
+  try {
+    const reader = await admin('/clients', { name: 'Reads and imports' })
+    if (only.has('read')) {
+      if (!only.has('import')) await seedLeads(pool, reader.id, quick ? 20_000 : 200_000)
+      rows.push(...await benchReads({ pool, databaseUrl: database.url, service, clientId: reader.id, apiKey: reader.apiKey, poolSize: POOL_SIZE, quick }))
+    }
+  } finally {
+    await service.stop()
+    await pool.end()
+  }
+  console.log(`\n${quick ? 'quick' : 'full'} run, ${new Date().toISOString()}\n`)
+  console.log(formatTable(rows))
+} finally {
+  if (args.keep) console.log(`kept the database: ${database.url}`)
+  else await database.drop()
+}
