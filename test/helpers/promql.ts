@@ -14,12 +14,13 @@ export function metricNames (expr: string): string[] {
     .replace(/\{[^}]*\}/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    .replace(/\b\d+(?:\.\d+)?(?:ms|[smhdwy]|e[+-]?\d+)?\b/g, ' ')
   const names = new Set<string>()
   for (const match of stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
     const word = match[0]
     const after = stripped.slice((match.index ?? 0) + word.length).trimStart()
     if (FUNCTIONS.has(word) || AGGREGATIONS.has(word) || KEYWORDS.has(word.toLowerCase())) continue
-    if (/^\d/.test(word) || after.startsWith('(')) continue
+    if (after.startsWith('(')) continue
     names.add(word)
   }
   return [...names]
