@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
+import { isSupportedCountry } from 'libphonenumber-js'
 
 // The environment the service reads, and the only place that reads process.env.
 // Each key is the variable's name; defaults and bounds live here and nowhere else.
@@ -43,6 +44,7 @@ export const EnvSchema = Type.Object({
   AIRTABLE_REQUESTS_PER_SECOND: Type.Integer({ default: 5, minimum: 1 }),
   AIRTABLE_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 100 }),
   AIRTABLE_MAX_ATTEMPTS: Type.Integer({ default: 10, minimum: 1 }),
+  DEFAULT_PHONE_REGION: Type.String({ default: 'US', pattern: '^[A-Z]{2}$', description: 'ISO 3166 region that reads a phone number written without a + country code' }),
   WORKER_ENABLED: Type.Boolean({ default: true, description: 'run the job worker inside the API process' }),
   WORKER_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 50 }),
   WORKER_POLL_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 50, description: 'how often the worker looks for jobs whose retry time has come (new jobs arrive by LISTEN/NOTIFY)' })
@@ -65,6 +67,7 @@ function describe (schema: object): string {
   if (s.pattern === '^postgres(ql)?://') return 'a postgres:// connection URL'
   if (s.pattern === '^rediss?://') return 'a redis:// URL'
   if (s.pattern === '^https?://') return 'an http(s):// URL'
+  if (s.pattern === '^[A-Z]{2}$') return 'a region code with phone metadata, e.g. US or GB'
   if (s.type === 'integer') {
     const range = [s.minimum !== undefined ? `>= ${String(s.minimum)}` : '', s.maximum !== undefined ? `<= ${String(s.maximum)}` : ''].filter(Boolean).join(' and ')
     return `an integer${range ? ' ' + range : ''}`
@@ -102,6 +105,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     throw invalid(first?.instancePath.split('/')[1] ?? 'environment')
   }
   const parsed = converted as Env
+  // Two capital letters is not enough: the region must be one libphonenumber-js has rules for.
+  if (!isSupportedCountry(parsed.DEFAULT_PHONE_REGION)) throw invalid('DEFAULT_PHONE_REGION')
   return {
     ...parsed,
     embeddedDatabase: parsed.DATABASE_URL === undefined,

@@ -20,6 +20,7 @@ export function toCampaign (row: CampaignRow): Campaign {
     startAt: iso(row.start_at),
     maxLeadsToEnroll: row.max_leads_to_enroll,
     sendWindow: row.send_window as SendWindow | null,
+    stopOnReply: row.stop_on_reply,
     leadsEnrolled: row.leads_enrolled,
     enrollmentPending: row.enrollment_pending,
     createdAt: row.created_at.toISOString(),
@@ -54,6 +55,7 @@ export async function insertCampaign (db: Queryable, id: string, clientId: strin
     start_at: input.startAt ?? null,
     max_leads_to_enroll: input.maxLeadsToEnroll ?? null,
     send_window: input.sendWindow == null ? null : JSON.stringify(input.sendWindow),
+    stop_on_reply: input.stopOnReply ?? true,
     enrollment_pending: startsNow,
     activated_at: startsNow ? sql<Date>`now()` : null
   }).returningAll().executeTakeFirstOrThrow()
@@ -82,6 +84,7 @@ export async function updateScheduledCampaign (db: Queryable, id: string, patch:
     ...(patch.startAt !== undefined ? { start_at: patch.startAt === null || Date.parse(patch.startAt) <= Date.now() ? sql<Date>`now()` : patch.startAt } : {}),
     ...(patch.maxLeadsToEnroll !== undefined ? { max_leads_to_enroll: patch.maxLeadsToEnroll } : {}),
     ...(patch.sendWindow !== undefined ? { send_window: patch.sendWindow === null ? null : JSON.stringify(patch.sendWindow) } : {}),
+    ...(patch.stopOnReply !== undefined ? { stop_on_reply: patch.stopOnReply } : {}),
     updated_at: new Date()
   }).where('id', '=', id).where('status', '=', 'scheduled').returningAll().executeTakeFirstOrThrow()
 }

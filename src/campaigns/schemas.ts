@@ -29,6 +29,7 @@ export type Message = Static<typeof Message>
 const Name = NonBlank({ maxLength: 200 })
 /** Stored as a PostgreSQL integer. */
 const Cap = (description?: string) => Type.Integer({ minimum: 1, maximum: 2147483647, ...(description !== undefined ? { description } : {}) })
+const StopOnReply = Type.Boolean({ description: "a lead's inbound reply (any body but a keyword) stops its active enrollment in this campaign; default true" })
 const Messages = Type.Array(Message, { minItems: 1, maxItems: 20 })
 
 export const CampaignInput = Type.Object({
@@ -37,7 +38,8 @@ export const CampaignInput = Type.Object({
   messages: Messages,
   startAt: Type.Optional(Nullable(Type.String({ format: 'date-time', description: 'future: scheduled; absent or past: enroll now' }))),
   maxLeadsToEnroll: Type.Optional(Nullable(Cap('no cap when absent'))),
-  sendWindow: Type.Optional(Nullable(SendWindow))
+  sendWindow: Type.Optional(Nullable(SendWindow)),
+  stopOnReply: Type.Optional(StopOnReply)
 }, { additionalProperties: false })
 export type CampaignInput = Static<typeof CampaignInput>
 
@@ -47,7 +49,8 @@ export const CampaignPatch = Type.Object({
   messages: Type.Optional(Messages),
   startAt: Type.Optional(Nullable(Type.String({ format: 'date-time', description: 'a past time (or null: now) activates it at the next tick' }))),
   maxLeadsToEnroll: Type.Optional(Nullable(Cap())),
-  sendWindow: Type.Optional(Nullable(SendWindow))
+  sendWindow: Type.Optional(Nullable(SendWindow)),
+  stopOnReply: Type.Optional(StopOnReply)
 }, { additionalProperties: false, minProperties: 1, description: 'Each field given replaces the stored one whole (targeting and messages included); fields left out are kept.' })
 export type CampaignPatch = Static<typeof CampaignPatch>
 
@@ -62,6 +65,7 @@ export const Campaign = Type.Object({
   startAt: Nullable(Timestamp),
   maxLeadsToEnroll: Nullable(Type.Integer()),
   sendWindow: Nullable(SendWindow),
+  stopOnReply: StopOnReply,
   leadsEnrolled: Type.Integer(),
   enrollmentPending: Type.Boolean({ description: 'a time-budget stop left matching leads; the next activation tick continues' }),
   createdAt: Timestamp,

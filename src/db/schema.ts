@@ -34,6 +34,9 @@ export interface LeadsTable {
   engagement_level: EngagementLevel | null
   icp_score: number | null
   opted_out: ColumnType<boolean, boolean | undefined, boolean>
+  /** When and how the lead last opted out (migration 0012); both null while opted in. */
+  opted_out_at: NullableTimestamp
+  opt_out_source: 'api' | 'inbound' | null
   airtable_record_id: string | null
   /** IANA name; send windows are read in it (0010). */
   timezone: ColumnType<string | null, string | null | undefined, string | null>
@@ -62,6 +65,8 @@ export interface CampaignsTable {
   updated_at: Timestamp
   activated_at: NullableTimestamp
   ended_at: NullableTimestamp
+  /** An inbound reply stops the lead's active enrollment in this campaign (migration 0012). */
+  stop_on_reply: Generated<boolean>
 }
 
 export type EnrollmentStatus = 'active' | 'completed' | 'stopped'
@@ -130,6 +135,23 @@ export interface AirtableSyncFailuresTable {
   resolved_at: NullableTimestamp
 }
 
+export type InboundAction = 'opted_out' | 'opted_in' | 'help' | 'reply' | 'unknown_sender'
+
+/** Every inbound message a client posted, with what it did (migration 0012). */
+export interface InboundMessagesTable {
+  id: string
+  client_id: string
+  from_phone: string
+  body: string
+  action: InboundAction
+  lead_ids: string[]
+  /** The campaigns whose enrollments this message stopped (campaign stats count replies and opt-outs from it). */
+  stopped_campaign_ids: string[]
+  stopped_enrollments: number
+  received_at: Timestamp
+  processed_at: Timestamp
+}
+
 export interface DB {
   clients: ClientsTable
   api_keys: ApiKeysTable
@@ -139,4 +161,5 @@ export interface DB {
   deliveries: DeliveriesTable
   idempotency_keys: IdempotencyKeysTable
   airtable_sync_failures: AirtableSyncFailuresTable
+  inbound_messages: InboundMessagesTable
 }

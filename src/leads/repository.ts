@@ -1,4 +1,4 @@
-import { type Selectable, sql } from 'kysely'
+import { type RawBuilder, type Selectable, sql } from 'kysely'
 import type { Queryable, Tx } from '../db/database.js'
 import type { LeadsTable } from '../db/schema.js'
 import type { Lead, LeadInput, LeadPatch } from './schemas.js'
@@ -18,10 +18,25 @@ export function toLead (row: LeadRow): Lead {
     engagementLevel: row.engagement_level,
     icpScore: row.icp_score,
     optedOut: row.opted_out,
+    optedOutAt: row.opted_out_at === null ? null : row.opted_out_at.toISOString(),
+    optOutSource: row.opt_out_source,
     airtableRecordId: row.airtable_record_id,
     timezone: row.timezone,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
+  }
+}
+
+/**
+ * The opt-out audit columns when `optedOut` becomes `next` through the API (in an UPDATE, where
+ * the bare columns are the stored values): an opt-out records its time and source 'api', a lead
+ * already out keeps its first withdrawal; an opt-in clears both (the inbound log keeps history).
+ */
+function optOutAudit (next: RawBuilder<boolean>, table: 'l' | 'leads') {
+  const stored = (column: string) => sql.ref(`${table}.${column}`)
+  return {
+    opted_out_at: sql<Date | null>`case when not ${next} then null when ${stored('opted_out')} then ${stored('opted_out_at')} else now() end`,
+    opt_out_source: sql<'api' | null>`case when not ${next} then null when ${stored('opted_out')} then ${stored('opt_out_source')} else 'api' end`
   }
 }
 
@@ -49,6 +64,7 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
     sql.raw(`case when i.item ? '${api}' then (i.item->>'${api}')::${type} else l.${column} end as ${column}`)
   const columns = ['first_name', ...OPTIONAL_FIELDS.map(([, column]) => column), 'tags', 'opted_out', 'created_at']
   const list = (alias: string) => sql.raw(columns.map(column => `${alias}.${column}`).join(', '))
+  const audit = optOutAudit(sql<boolean>`n.opted_out`, 'l')
   const updated = await sql<{ id: string, opted_out: boolean }>`
     with i as (select item from jsonb_array_elements(${input}::jsonb) as item),
     n as (
@@ -62,16 +78,18 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
     )
     update leads l set
       ${sql.raw(columns.map(column => `${column} = n.${column}`).join(', '))},
+      opted_out_at = ${audit.opted_out_at}, opt_out_source = ${audit.opt_out_source},
       updated_at = now()
     from n
     where l.id = n.id and (${list('l')}) is distinct from (${list('n')})
     returning l.id, l.opted_out`.execute(tx)
   const created = await sql<{ id: string, opted_out: boolean }>`
-    insert into leads (client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, opted_out, airtable_record_id, timezone, created_at)
+    insert into leads (client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, opted_out, airtable_record_id, timezone, created_at, opted_out_at, opt_out_source)
     select ${clientId}, item->>'externalId', item->>'firstName', item->>'lastName', item->>'phone', item->>'email',
       coalesce(array(select jsonb_array_elements_text(item->'tags')), '{}'),
       item->>'engagementLevel', (item->>'icpScore')::smallint, coalesce((item->>'optedOut')::boolean, false),
-      item->>'airtableRecordId', item->>'timezone', coalesce((item->>'createdAt')::timestamptz, now())
+      item->>'airtableRecordId', item->>'timezone', coalesce((item->>'createdAt')::timestamptz, now()),
+      case when (item->>'optedOut')::boolean then now() end, case when (item->>'optedOut')::boolean then 'api' end
     from jsonb_array_elements(${input}::jsonb) as item
     on conflict (client_id, external_id) do nothing
     returning id, opted_out`.execute(tx)
@@ -103,7 +121,7 @@ export async function updateLead (tx: Tx, clientId: string, id: string, patch: L
     ...(patch.tags !== undefined ? { tags: [...new Set(patch.tags)] } : {}),
     ...(patch.engagementLevel !== undefined ? { engagement_level: patch.engagementLevel } : {}),
     ...(patch.icpScore !== undefined ? { icp_score: patch.icpScore } : {}),
-    ...(patch.optedOut !== undefined ? { opted_out: patch.optedOut } : {}),
+    ...(patch.optedOut !== undefined ? { opted_out: patch.optedOut, ...optOutAudit(sql<boolean>`${patch.optedOut}::boolean`, 'leads') } : {}),
     ...(patch.airtableRecordId !== undefined ? { airtable_record_id: patch.airtableRecordId } : {}),
     ...(patch.timezone !== undefined ? { timezone: patch.timezone } : {}),
     updated_at: new Date()

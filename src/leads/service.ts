@@ -6,6 +6,7 @@ import { stopEnrollmentsOfLeads } from '../enrollment/stop.js'
 import { type FieldError, badRequest, notFound, validationFailed } from '../http/problem.js'
 import { type LeadRow, updateLead, upsertLeads } from './repository.js'
 import type { BulkLeadsResult, LeadInput, LeadPatch } from './schemas.js'
+import { normalizePhone } from './phone.js'
 
 function duplicateExternalIds (leads: LeadInput[]): FieldError[] {
   const firstIndex = new Map<string, number>()
@@ -29,6 +30,20 @@ function tagSizeError (tags: string[] | undefined, path: string): FieldError[] {
   return bytes > MAX_TAG_BYTES ? [{ path, message: `together must be at most ${MAX_TAG_BYTES} bytes of UTF-8 text (these are ${bytes})` }] : []
 }
 
+/** The items with their phones in E.164, and the field errors of those that are not phone numbers. */
+function withE164Phones<T extends { phone?: string | null }> (items: T[], region: string, pathOf: (index: number) => string): { items: T[], errors: FieldError[] } {
+  const errors: FieldError[] = []
+  const normalized = items.map((item, index) => {
+    if (item.phone === undefined) return item
+    const result = normalizePhone(item.phone, region, pathOf(index))
+    if ('error' in result) errors.push(result.error)
+    return 'phone' in result ? { ...item, phone: result.phone } : item
+  })
+  return { items: normalized, errors }
+}
+
+const itemIndex = (error: FieldError): number => Number(error.path.split('/')[1])
+
 export interface LeadServices {
   db: Database
   config: Config
@@ -42,21 +57,26 @@ export async function importLeads ({ db, config }: LeadServices, clientId: strin
   const duplicates = duplicateExternalIds(leads)
   if (duplicates.length > 0) throw badRequest('each externalId may appear once per request', duplicates)
   const oversized = leads.flatMap((lead, index) => [...tagSizeError(lead.tags, `leads/${index}/tags`), ...timeZoneErrors(lead.timezone, `leads/${index}/timezone`)])
-  if (oversized.length > 0) throw validationFailed(oversized)
+  const phones = withE164Phones(leads, config.DEFAULT_PHONE_REGION, index => `leads/${index}/phone`)
+  const errors = [...oversized, ...phones.errors].sort((a, b) => itemIndex(a) - itemIndex(b))
+  if (errors.length > 0) throw validationFailed(errors)
+  const normalized = phones.items
   return await db.transaction().execute(async tx => {
     await lockClient(tx, clientId)
-    const result = await upsertLeads(tx, clientId, leads)
+    const result = await upsertLeads(tx, clientId, normalized)
     await stopEnrollmentsOfLeads(tx, clientId, result.optedOutIds, 'opted_out', config)
     return { created: result.created, updated: result.updated, unchanged: result.unchanged }
   })
 }
 
 export async function patchLead ({ db, config }: LeadServices, clientId: string, id: string, patch: LeadPatch): Promise<LeadRow> {
-  const oversized = [...tagSizeError(patch.tags, 'tags'), ...timeZoneErrors(patch.timezone, 'timezone')]
-  if (oversized.length > 0) throw validationFailed(oversized)
+  const phones = withE164Phones([patch], config.DEFAULT_PHONE_REGION, () => 'phone')
+  const errors = [...tagSizeError(patch.tags, 'tags'), ...timeZoneErrors(patch.timezone, 'timezone'), ...phones.errors]
+  if (errors.length > 0) throw validationFailed(errors)
+  const normalized = phones.items[0] ?? patch
   return await db.transaction().execute(async tx => {
     if (patch.optedOut === true) await lockClient(tx, clientId)
-    const result = await updateLead(tx, clientId, id, patch)
+    const result = await updateLead(tx, clientId, id, normalized)
     if (result === undefined) throw notFound('lead')
     if (result.optedOutNow) await stopEnrollmentsOfLeads(tx, clientId, [id], 'opted_out', config)
     return result.row
