@@ -45,6 +45,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
   const app = Fastify({
+    // The cast pins the instance's logger type parameter to FastifyBaseLogger, which plugins expect.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: ctx.logger.child({ listener }) as FastifyBaseLogger,
     genReqId: request => {
       const given = request.headers['x-request-id']
@@ -91,7 +93,7 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
       return
     }
     if (body.trim() === '') { done(null, undefined); return }
-    parseJson(request, body, (error, value) => {
+    void parseJson(request, body, (error, value) => {
       // Fastify refuses prototype-poisoning keys as "invalid JSON"; say what is really wrong.
       if (error !== null && parsesAsJson(body)) {
         done(new HttpProblem(400, 'Bad Request', 'the request body uses a forbidden key (__proto__ or constructor.prototype)', { type: 'forbidden-json-key' }), undefined)

@@ -63,7 +63,7 @@ export class ConfigError extends Error {
 }
 
 function describe (schema: object): string {
-  const s = schema as Record<string, unknown>
+  const s = schema as Record<string, unknown> & { minimum?: number, maximum?: number }
   if (s.pattern === '^postgres(ql)?://') return 'a postgres:// connection URL'
   if (s.pattern === '^rediss?://') return 'a redis:// URL'
   if (s.pattern === '^https?://') return 'an http(s):// URL'
@@ -104,7 +104,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     const first = Value.Errors(EnvSchema, converted)[0]
     throw invalid(first?.instancePath.split('/')[1] ?? 'environment')
   }
-  const parsed = converted as Env
+  const parsed = converted
   // Two capital letters is not enough: the region must be one libphonenumber-js has rules for.
   if (!isSupportedCountry(parsed.DEFAULT_PHONE_REGION)) throw invalid('DEFAULT_PHONE_REGION')
   return {

@@ -91,7 +91,7 @@ export async function postponeJob (db: Queryable, jobId: string, ms: number): Pr
     where id = ${jobId}::bigint`.execute(db)
 }
 
-export interface QueueDepth { ready: number, delayed: number, running: number }
+export type QueueDepth = { ready: number, delayed: number, running: number }
 
 /** Sync jobs still to do (permanently failed ones excluded): due now, waiting for a retry, running. */
 export async function countSyncJobs (db: Queryable): Promise<QueueDepth> {

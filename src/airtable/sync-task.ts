@@ -73,7 +73,7 @@ export function createSyncTask (deps: Deps): Task {
       return
     }
     const job: AirtableSyncPayload = payload
-    let written = 0
+    let written: number
     // Every job of the pool waits on this one signal; many waiting for a slot is expected.
     setMaxListeners(0, helpers.abortSignal)
     try {

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { serviceUnavailable, unauthorized } from '../http/problem.js'
 import { clientIdForKeyHash } from '../clients/repository.js'
 import { bearerToken, hashToken, secretsEqual } from './secrets.js'
@@ -28,7 +28,7 @@ export const authenticateClient: onRequestAsyncHookHandler = async function (req
 
 /** An onRequest hook that accepts only `secret` (from config); unset → 503. */
 export function requireSecret (secret: () => string | undefined, variable: string): onRequestAsyncHookHandler {
-  return async function (request: FastifyRequest, _reply: FastifyReply) {
+  return async function (request: FastifyRequest) {
     const expected = secret()
     if (expected === undefined) throw serviceUnavailable(`this endpoint is disabled: ${variable} is not configured`)
     const token = bearerToken(request.headers.authorization)

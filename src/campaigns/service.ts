@@ -65,7 +65,7 @@ export type CreatedCampaign = Campaign & { enrollment?: { totalMatching: number,
  * key created it and broke off before answering: it is answered as it stands, never made twice.
  */
 export async function createCampaign (services: CampaignServices, clientId: string, input: CampaignInput, id: string = randomUUID()): Promise<CreatedCampaign> {
-  const { db, config } = services
+  const { db } = services
   assertCampaignRules(input)
   const startsNow = input.startAt == null || Date.parse(input.startAt) <= Date.now()
   if (!startsNow) {
@@ -141,7 +141,7 @@ export async function cancelCampaign ({ db, config }: CampaignServices, clientId
 
 /** Tops up an active campaign with leads that match now, up to its cap. */
 export async function enrollMore (services: CampaignServices, clientId: string, id: string): Promise<EnrollResult> {
-  const { db, config } = services
+  const { db } = services
   const row = await mustFind(db, clientId, id)
   if (row.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${row.status}`, 'campaign-not-active')
   // Waits while the tick (or another top-up) is enrolling this campaign, then enrolls what is

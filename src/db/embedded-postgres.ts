@@ -104,7 +104,8 @@ export async function startEmbeddedPostgres (dataDir: string, log: (message: str
   try {
     await cluster.start()
   } catch (error) {
-    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port taken? delete ${portFile} to pick another): ${String(error ?? 'exited early')}`)
+    const reason: unknown = error ?? 'exited early'
+    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port taken? delete ${portFile} to pick another): ${String(reason)}`, { cause: error })
   }
   let stopped = false
   // Exit without stop() (a crash, process.exit): ask the postmaster for a fast shutdown, synchronously.

@@ -28,8 +28,9 @@ export async function migrateToLatest (db: Database, connectionString: string): 
   })
   const result: MigrationResultSet = await migrator.migrateToLatest()
   if (result.error !== undefined) {
+    const error: unknown = result.error
     const failed = result.results?.find(r => r.status === 'Error')?.migrationName
-    const reason = result.error instanceof Error ? result.error.message : String(result.error)
+    const reason = error instanceof Error ? error.message : String(error)
     throw new Error(failed !== undefined ? `migration ${failed} failed: ${reason}` : `migrations could not run: ${reason}`)
   }
   // graphile-worker's own migrator races when replicas start together, so replicas take turns

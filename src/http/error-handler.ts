@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { HttpProblem, badRequest, notFound, validationFailed } from './problem.js'
+import { HttpProblem, notFound, validationFailed } from './problem.js'
 import { isDatabaseUnreachable } from '../db/database.js'
 import { fieldErrors } from './validation.js'
 

@@ -68,10 +68,6 @@ export function validationFailed (errors: FieldError[]): HttpProblem {
   })
 }
 
-/** A 400 for one field, for rules a JSON schema cannot express (e.g. min <= max). */
-export const invalidField = (path: string, message: string): HttpProblem =>
-  badRequest(`${path} ${message}`, [{ path, message }])
-
 export const unauthorized = (detail = 'a valid bearer token is required'): HttpProblem =>
   new HttpProblem(401, 'Unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } })
 

@@ -92,6 +92,7 @@ function unionMessage (branches: Array<Partial<ErrorObject>>): string {
 
 // NUL cannot be stored in PostgreSQL text, and a lone UTF-16 surrogate is not Unicode at all:
 // either would fail deep in the database as a 500. Refused up front, naming the field.
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSAFE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const UNSAFE_MESSAGE = 'must not contain NUL (U+0000) or unpaired surrogate characters'
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Logger as WorkerLogger, run, type TaskList } from 'graphile-worker'
+import { LogLevel, Logger as WorkerLogger, run, type TaskList } from 'graphile-worker'
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { createAirtableTasks } from '../airtable/sync-task.js'
@@ -15,8 +15,8 @@ export interface JobWorker {
 function workerLogger (logger: Logger): WorkerLogger {
   const log = logger.child({ component: 'worker' })
   return new WorkerLogger(() => (level, message, meta) => {
-    if (level === 'error') log[meta?.failure === true ? 'warn' : 'error'](message)
-    else if (level === 'warning') log.warn(message)
+    if (level === LogLevel.ERROR) log[meta?.failure === true ? 'warn' : 'error'](message)
+    else if (level === LogLevel.WARNING) log.warn(message)
     else log[level](message)
   })
 }

@@ -4,7 +4,7 @@ import { NonBlank, Nullable, Timestamp, Uuid } from '../http/schemas.js'
 
 export const EngagementLevel = Type.Enum(['high', 'medium', 'low'])
 // One enum including null, so a bad value is reported as "must be one of ..." rather than a union mismatch.
-const NullableEngagement = Type.Unsafe<'high' | 'medium' | 'low' | null>({ enum: ['high', 'medium', 'low', null] } as never)
+const NullableEngagement = Type.Unsafe<'high' | 'medium' | 'low' | null>({ enum: ['high', 'medium', 'low', null] })
 // Source systems repeat tags now and then; a repeat is dropped (first place kept), not refused.
 const Tags = Type.Array(NonBlank({ maxLength: 100 }), { maxItems: 100, description: 'repeats are dropped; together at most 1200 bytes of UTF-8' })
 const IcpScore = Nullable(Type.Integer({ minimum: 0, maximum: 100 }))

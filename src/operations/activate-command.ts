@@ -53,7 +53,7 @@ async function callOnce (options: ActivateOptions, secret: string): Promise<{ st
   } catch (error) {
     const err = error as Error & { cause?: { message?: string } }
     const reason = err.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (err.cause?.message ?? err.message)
-    throw new Error(`POST ${options.url} failed: ${reason}`)
+    throw new Error(`POST ${options.url} failed: ${reason}`, { cause: error })
   }
   if (response.status < 200 || response.status > 299) {
     let detail = text.slice(0, 300)
@@ -86,7 +86,8 @@ export async function runActivate (args: string[], cronSecret: string | undefine
     try {
       answer = await callOnce(options, cronSecret)
     } catch (error) {
-      throw new Error(clean((error as Error).message))
+      // No cause: only the redacted message may leave, never the error that may hold the secret.
+      throw new Error(clean((error as Error).message)) // eslint-disable-line preserve-caught-error
     }
     const { result } = answer
     process.stdout.write(JSON.stringify({

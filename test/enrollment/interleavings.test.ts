@@ -1,7 +1,7 @@
 import t from 'tap'
 import { markActivated } from '../../src/activation/repository.js'
 import { completeFinishedCampaigns } from '../../src/enrollment/completion.js'
-import { CRON_SECRET, buildTestApp, type TestApp } from '../helpers/app.js'
+import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 import { createCampaign, topUp } from '../helpers/campaigns.js'
 import { holdClientLock, lockWaiter } from '../helpers/locks.js'
 import { seedLeads } from '../helpers/seed.js'

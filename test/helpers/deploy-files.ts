@@ -24,7 +24,7 @@ export function readYaml (relative: string): unknown[] {
 
 const buildConfig = (() => {
   const file = path.join(ROOT, 'tsconfig.build.json')
-  const read = ts.readConfigFile(file, ts.sys.readFile)
+  const read = ts.readConfigFile(file, name => ts.sys.readFile(name))
   if (read.error !== undefined) throw new Error('tsconfig.build.json cannot be read')
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, ROOT, undefined, file)
   const { outDir, rootDir } = parsed.options

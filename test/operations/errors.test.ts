@@ -71,7 +71,7 @@ t.test('text and numbers the database cannot hold are a 400 naming the field, ne
     { method: 'GET', url: '/v1/leads?tag=a%00b', path: 'tag' },
     { method: 'POST', url: '/v1/campaigns/preview', payload: '{"name":"p","messages":[{"body":"Hi","delayMinutes":0}],"targeting":{"tags":["a\\u0000"]}}', path: 'targeting/tags/0' },
     { method: 'POST', url: '/v1/campaigns', payload: JSON.stringify({ name: 'c', messages, maxLeadsToEnroll: 2147483648 }), path: 'maxLeadsToEnroll' },
-    { method: 'PATCH', url: `/v1/campaigns/${scheduled.id}`, payload: JSON.stringify({ maxLeadsToEnroll: 9007199254740993 }), path: 'maxLeadsToEnroll' },
+    { method: 'PATCH', url: `/v1/campaigns/${scheduled.id}`, payload: JSON.stringify({ maxLeadsToEnroll: Number.MAX_SAFE_INTEGER + 1 }), path: 'maxLeadsToEnroll' },
     { method: 'POST', url: '/v1/leads/bulk', payload: JSON.stringify({ leads: [{ externalId: 'a', firstName: 'A', createdAt: '0000-01-01T00:00:00Z' }] }), path: 'leads/0/createdAt' },
     { method: 'POST', url: '/v1/leads/bulk', payload: JSON.stringify({ leads: [{ externalId: 'a', firstName: 'A', createdAt: '2024-01-01T00:00:00-23:59' }] }), path: 'leads/0/createdAt' },
     { method: 'POST', url: '/v1/campaigns/preview', payload: JSON.stringify({ name: 'p', messages, targeting: { createdAfter: '0001-01-01T00:00:00+01:00' } }), path: 'targeting/createdAfter' },
