@@ -1,14 +1,14 @@
 // @ts-check
-import js from '@eslint/js';
-import tseslint from 'typescript-eslint';
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', '.tap/', '.data/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname }
     },
     rules: {
       // Fastify plugins and hooks are async to opt out of the `done` callback, with or without an await.
@@ -17,26 +17,26 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
       '@typescript-eslint/no-floating-promises': ['error', {
         // tap queues every subtest itself: `t.test(...)` needs no await.
-        allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }],
-      }],
-    },
+        allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }]
+      }]
+    }
   },
   {
-    files: ['db/migrations/**'],
     // Migrations are frozen in time: they type the database as Kysely<any>, never the app's schema.
-    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+    files: ['db/migrations/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' }
   },
   {
-    files: ['test/**'],
     // Injected responses' .json() is `any`; the assertions are what check the shape.
+    files: ['test/**'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-    },
+      '@typescript-eslint/no-unsafe-return': 'off'
+    }
   },
-  { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
-);
+  { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] }
+)
