@@ -84,7 +84,7 @@ export function isTimeZone (name: string): boolean {
   if (known.has(name)) return true
   if (name.length === 0 || name.length > 64 || OFFSET_LIKE.test(name)) return false
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name }) // eslint-disable-line no-new
+    new Intl.DateTimeFormat('en-US', { timeZone: name })
     Temporal.Now.instant().toZonedDateTimeISO(name) // both libraries must take it
   } catch {
     return false

@@ -56,7 +56,7 @@ const dueArb = (zone: string) => fc.tuple(fc.integer({ min: FROM, max: TO }), fc
 const caseArb = fc.tuple(windowArb, leadZoneArb).chain(([window, lead]) =>
   dueArb(lead ?? window.timezone ?? 'UTC').map(due => ({ window, lead, due })))
 
-t.test('properties: never earlier, inside the window, the earliest such instant, idempotent', async t => {
+t.test('properties: never earlier, inside the window, the earliest such instant, idempotent', async () => {
   fc.assert(fc.property(caseArb, ({ window, lead, due }) => {
     const zone = lead ?? window.timezone ?? 'UTC'
     const result = nextSendTime(new Date(due), window, lead).getTime()
