@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { LogLevel, Logger as WorkerLogger, run, type TaskList } from 'graphile-worker'
+import { Logger as WorkerLogger, run, type LogLevel, type TaskList } from 'graphile-worker'
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { createAirtableTasks } from '../airtable/sync-task.js'
@@ -14,9 +14,11 @@ export interface JobWorker {
 // will be retried is a warning, not an error.
 function workerLogger (logger: Logger): WorkerLogger {
   const log = logger.child({ component: 'worker' })
-  return new WorkerLogger(() => (level, message, meta) => {
-    if (level === LogLevel.ERROR) log[meta?.failure === true ? 'warn' : 'error'](message)
-    else if (level === LogLevel.WARNING) log.warn(message)
+  return new WorkerLogger(() => (logLevel, message, meta) => {
+    // The enum is type-only here: graphile-worker is CommonJS and node's ESM loader cannot see it.
+    const level: `${LogLevel}` = logLevel
+    if (level === 'error') log[meta?.failure === true ? 'warn' : 'error'](message)
+    else if (level === 'warning') log.warn(message)
     else log[level](message)
   })
 }
