@@ -18,8 +18,8 @@ async function answer (url: string): Promise<unknown> {
   }
   if (parts[1] === 'leads') {
     const limit = Number(new URLSearchParams(query).get('limit') ?? 50)
-    const rows = (await pool.query('select * from leads where client_id = $1 order by created_at, id limit $2', [clientId, limit + 1])).rows
-    return { data: rows.slice(0, limit), nextCursor: rows.length > limit ? rows[limit - 1].id : null }
+    const rows = (await pool.query<{ id: string }>('select * from leads where client_id = $1 order by created_at, id limit $2', [clientId, limit + 1])).rows
+    return { data: rows.slice(0, limit), nextCursor: rows.length > limit ? rows[limit - 1]?.id ?? null : null }
   }
   return undefined
 }

@@ -10,7 +10,7 @@ if (process.argv[2] === 'write') {
   process.stdout.write('prometheus-rule.yaml written\n')
 } else {
   let committed = ''
-  try { committed = readFileSync(PROMETHEUS_RULE_FILE, 'utf8') } catch {}
+  try { committed = readFileSync(PROMETHEUS_RULE_FILE, 'utf8') } catch { /* no file yet: it differs */ }
   if (committed !== rendered) {
     process.stderr.write('prometheus-rule.yaml is out of date with deploy/monitoring/alerts.yaml: run `npx tsx scripts/prometheus-rule.ts write` and commit the result\n')
     process.exit(1)
