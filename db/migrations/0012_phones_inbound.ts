@@ -21,7 +21,7 @@ function toE164 (value: string, region: CountryCode): string | undefined {
  */
 async function normalizePhones (db: Kysely<any>): Promise<{ rewritten: number, unreadable: number }> {
   const configured = process.env.DEFAULT_PHONE_REGION
-  const region = (configured !== undefined && configured !== '' && isSupportedCountry(configured) ? configured : 'US') as CountryCode
+  const region = configured !== undefined && configured !== '' && isSupportedCountry(configured) ? configured : 'US'
   let rewritten = 0
   let unreadable = 0
   let after = '00000000-0000-0000-0000-000000000000'

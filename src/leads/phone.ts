@@ -27,6 +27,6 @@ export function normalizePhone (value: string | null, region: string, path: stri
  * phone stored before it was (migration 0012 could not read it) is kept as it was and fails
  * this test, so its deliveries are skipped as no_phone until it is fixed.
  */
-export function sendablePhone (column: RawBuilder<unknown> = sql.ref('l.phone') as RawBuilder<unknown>): RawBuilder<boolean> {
+export function sendablePhone (column: RawBuilder<unknown> = sql.ref<unknown>('l.phone')): RawBuilder<boolean> {
   return sql<boolean>`(${column} ~ '^\\+[1-9][0-9]{6,14}$')`
 }
