@@ -7,6 +7,7 @@ import { migrateToLatest } from '../src/db/migrator.js'
 import { createBenchDatabase, seedLeads } from './bench-database.js'
 import { execFileSync } from 'node:child_process'
 import { startService } from './child.js'
+import { benchImport } from './import.js'
 import { benchReads } from './read.js'
 import { formatTable, type Row } from './table.js'
 
@@ -56,6 +57,7 @@ try {
   }
   try {
     const reader = await admin('/clients', { name: 'Reads and imports' })
+    if (only.has('import')) rows.push(await benchImport({ pool, service, apiKey: reader.apiKey, count: quick ? 20_000 : 200_000 }))
     if (only.has('read')) {
       if (!only.has('import')) await seedLeads(pool, reader.id, quick ? 20_000 : 200_000)
       rows.push(...await benchReads({ pool, databaseUrl: database.url, service, clientId: reader.id, apiKey: reader.apiKey, poolSize: POOL_SIZE, quick }))

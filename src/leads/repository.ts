@@ -53,19 +53,24 @@ const OPTIONAL_FIELDS = [
 ] as const
 
 /**
- * Upserts a batch in two set-based statements (update the known externalIds, insert the rest).
- * A known lead whose fields all equal the stored ones is left alone (no write, no new
- * updatedAt) and counted as unchanged. The caller holds the client lock, so no concurrent
- * import can slip between the two. Returns the ids of leads opted out by this import.
+ * Upserts a batch set-based: one probe finds the known externalIds, one UPDATE (only when
+ * some are known) changes those, one plain INSERT adds the rest. A known lead whose fields all
+ * equal the stored ones is left alone (no write, no new updatedAt) and counted as unchanged.
+ * The caller holds the client lock, so no concurrent import can insert a lead between the
+ * probe and the INSERT. Returns the ids of leads opted out by this import.
  */
 export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, unchanged: number, optedOutIds: string[] }> {
-  const input = JSON.stringify(leads.map(lead => lead.tags !== undefined ? { ...lead, tags: [...new Set(lead.tags)] } : lead))
+  const items = leads.map(lead => lead.tags !== undefined ? { ...lead, tags: [...new Set(lead.tags)] } : lead)
+  const known = new Set((await sql<{ external_id: string }>`select external_id from leads
+    where client_id = ${clientId} and external_id = any(${items.map(lead => lead.externalId)}::text[])`.execute(tx)).rows.map(row => row.external_id))
+  const input = JSON.stringify(items.filter(lead => known.has(lead.externalId)))
+  const fresh = JSON.stringify(items.filter(lead => !known.has(lead.externalId)))
   const given = (api: string, column: string, type: string) =>
     sql.raw(`case when i.item ? '${api}' then (i.item->>'${api}')::${type} else l.${column} end as ${column}`)
   const columns = ['first_name', ...OPTIONAL_FIELDS.map(([, column]) => column), 'tags', 'opted_out', 'created_at']
   const list = (alias: string) => sql.raw(columns.map(column => `${alias}.${column}`).join(', '))
   const audit = optOutAudit(sql<boolean>`n.opted_out`, 'l')
-  const updated = await sql<{ id: string, opted_out: boolean }>`
+  const updated = known.size === 0 ? { rows: [] } : await sql<{ id: string, opted_out: boolean }>`
     with i as (select item from jsonb_array_elements(${input}::jsonb) as item),
     n as (
       select l.id,
@@ -83,15 +88,15 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
     from n
     where l.id = n.id and (${list('l')}) is distinct from (${list('n')})
     returning l.id, l.opted_out`.execute(tx)
-  const created = await sql<{ id: string, opted_out: boolean }>`
+  // Fields as typed columns in one pass over the JSON (cheaper than a lookup per field and row);
+  // an absent field arrives as null and takes the column's default.
+  const created = known.size === items.length ? { rows: [] } : await sql<{ id: string, opted_out: boolean }>`
     insert into leads (client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, opted_out, airtable_record_id, timezone, created_at, opted_out_at, opt_out_source)
-    select ${clientId}, item->>'externalId', item->>'firstName', item->>'lastName', item->>'phone', item->>'email',
-      coalesce(array(select jsonb_array_elements_text(item->'tags')), '{}'),
-      item->>'engagementLevel', (item->>'icpScore')::smallint, coalesce((item->>'optedOut')::boolean, false),
-      item->>'airtableRecordId', item->>'timezone', coalesce((item->>'createdAt')::timestamptz, now()),
-      case when (item->>'optedOut')::boolean then now() end, case when (item->>'optedOut')::boolean then 'api' end
-    from jsonb_array_elements(${input}::jsonb) as item
-    on conflict (client_id, external_id) do nothing
+    select ${clientId}, r."externalId", r."firstName", r."lastName", r.phone, r.email, coalesce(r.tags, '{}'),
+      r."engagementLevel", r."icpScore", coalesce(r."optedOut", false), r."airtableRecordId", r.timezone, coalesce(r."createdAt", now()),
+      case when r."optedOut" then now() end, case when r."optedOut" then 'api' end
+    from json_to_recordset(${fresh}::json) as r("externalId" text, "firstName" text, "lastName" text, phone text, email text, tags text[],
+      "engagementLevel" text, "icpScore" smallint, "optedOut" boolean, "airtableRecordId" text, timezone text, "createdAt" timestamptz)
     returning id, opted_out`.execute(tx)
   const optedOutIds = [...updated.rows, ...created.rows].filter(r => r.opted_out).map(r => r.id)
   const unchanged = leads.length - created.rows.length - updated.rows.length
