@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js'
-import { warningFor } from '../campaigns/service.js'
+import { warningFor } from '../enrollment/warning.js'
 import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import { completeDueEnrollments, completeFinishedCampaigns } from '../enrollment/completion.js'
 import { enrollCampaign } from '../enrollment/engine.js'

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { Timestamp, Uuid } from '../http/schemas.js'
+import { ListQuery, Timestamp, Uuid } from '../http/schemas.js'
 
 export const SyncFailure = Type.Object({
   id: Uuid,
@@ -12,8 +12,7 @@ export const SyncFailure = Type.Object({
 export type SyncFailure = Static<typeof SyncFailure>
 
 export const SyncFailureListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  cursor: Type.Optional(Type.String({ format: 'uuid', description: 'nextCursor from the previous page' })),
+  ...ListQuery.properties,
   campaignId: Type.Optional(Type.String({ format: 'uuid', description: 'only failures of this campaign' }))
 }, { additionalProperties: false })
 export type SyncFailureListQuery = Static<typeof SyncFailureListQuery>

@@ -5,7 +5,7 @@ import { IdParams, IdempotencyHeaders, ListQuery, listOf, page, problemResponses
 import { runIdempotent } from '../idempotency/idempotency.js'
 import { listCampaigns, listEnrollments, toCampaign } from './repository.js'
 import { Campaign, CampaignInput, CampaignListQuery, CampaignPatch, CreatedCampaign, EnrollResult, Enrollment, Preview } from './schemas.js'
-import { cancelCampaign, createCampaign, enrollMore, getCampaign, patchCampaign, previewCampaign, requireCampaign, type CampaignServices, type CreatedCampaign as Created } from './service.js'
+import { cancelCampaign, createCampaign, enrollMore, patchCampaign, previewCampaign, requireCampaign, type CampaignServices, type CreatedCampaign as Created } from './service.js'
 
 const security = [{ clientKey: [] }]
 const tags = ['campaigns']
@@ -39,7 +39,7 @@ const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.get('/campaigns/:id', {
     schema: { tags, security, summary: 'Get a campaign', params: IdParams, response: { 200: Campaign, ...problemResponses(400, 401, 404) } }
-  }, async request => await getCampaign(app.ctx.db, request.clientId, request.params.id))
+  }, async request => toCampaign(await requireCampaign(app.ctx.db, request.clientId, request.params.id)))
 
   app.patch('/campaigns/:id', {
     schema: { tags, security, summary: 'Change a scheduled campaign (409 once it has started)', params: IdParams, body: CampaignPatch, response: { 200: Campaign, ...problemResponses(400, 401, 404, 409) } }

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { SendWindow } from '../delivery/send-window.js'
-import { NonBlank, Nullable, Timestamp, Uuid } from '../http/schemas.js'
+import { ListQuery, NonBlank, Nullable, Timestamp, Uuid } from '../http/schemas.js'
 import { EngagementLevel, Lead } from '../leads/schemas.js'
 
 export const MAX_DELAY_MINUTES = 43200
@@ -118,8 +118,7 @@ export const Enrollment = Type.Object({
 export type Enrollment = Static<typeof Enrollment>
 
 export const CampaignListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  cursor: Type.Optional(Type.String({ format: 'uuid', description: 'nextCursor from the previous page' })),
+  ...ListQuery.properties,
   status: Type.Optional(CampaignStatus)
 }, { additionalProperties: false })
 export type CampaignListQuery = Static<typeof CampaignListQuery>

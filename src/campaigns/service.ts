@@ -8,6 +8,7 @@ import { withCampaignLock } from '../enrollment/campaign-lock.js'
 import { enrollCampaign, interruptedRun, type EnrollOptions, type EnrollmentRun } from '../enrollment/engine.js'
 import { observeRun, type EnrollmentMetrics } from '../enrollment/metrics.js'
 import { stopEnrollmentsOfCampaign } from '../enrollment/stop.js'
+import { warningFor } from '../enrollment/warning.js'
 import { HttpProblem, conflict, notFound } from '../http/problem.js'
 import { toLead } from '../leads/repository.js'
 import { findCampaign, insertCampaign, setCampaignStatus, toCampaign, updateScheduledCampaign, type CampaignRow } from './repository.js'
@@ -42,16 +43,8 @@ function enrollOptions ({ config, stopping }: CampaignServices): EnrollOptions {
   return { config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: config.ENROLLMENT_TIME_BUDGET_MS, ...(stopping !== undefined ? { signal: stopping } : {}) }
 }
 
-/** The contract's warning, present only when eligible leads were left behind. */
-export function warningFor (run: EnrollmentRun): EnrollmentWarning | undefined {
-  if (run.stoppedBy === undefined) return undefined
-  const message = run.stoppedBy === 'enrollment_cap'
-    ? `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads: the campaign's maxLeadsToEnroll cap was reached, ${run.remaining} ${run.remaining === 1 ? 'was' : 'were'} not enrolled.`
-    : `Enrolled ${run.enrolled} of ${run.totalMatching} matching leads before the enrollment time budget ran out (or the service began to shut down, or enrollment broke off); the remaining ${run.remaining} ${run.remaining === 1 ? 'is' : 'are'} enrolled by the next activation tick.`
-  return { totalMatching: run.totalMatching, enrolled: run.enrolled, remaining: run.remaining, reason: run.stoppedBy, message }
-}
-
-async function mustFind (db: Database, clientId: string, id: string): Promise<CampaignRow> {
+/** The client's campaign `id`; 404 when it has none by that id. */
+export async function requireCampaign (db: Database, clientId: string, id: string): Promise<CampaignRow> {
   const row = await findCampaign(db, clientId, id)
   if (row === undefined) throw notFound('campaign')
   return row
@@ -88,7 +81,7 @@ export async function createCampaign (services: CampaignServices, clientId: stri
   })
   const warning = warningFor(run)
   return {
-    ...toCampaign(await mustFind(db, clientId, id)),
+    ...toCampaign(await requireCampaign(db, clientId, id)),
     enrollment: { totalMatching: run.totalMatching, enrolled: run.enrolled },
     ...(warning !== undefined ? { warning } : {})
   }
@@ -142,23 +135,15 @@ export async function cancelCampaign ({ db, config }: CampaignServices, clientId
 /** Tops up an active campaign with leads that match now, up to its cap. */
 export async function enrollMore (services: CampaignServices, clientId: string, id: string): Promise<EnrollResult> {
   const { db } = services
-  const row = await mustFind(db, clientId, id)
+  const row = await requireCampaign(db, clientId, id)
   if (row.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${row.status}`, 'campaign-not-active')
   // Waits while the tick (or another top-up) is enrolling this campaign, then enrolls what is
   // left, if the campaign is still active (it may have been cancelled or completed meanwhile).
   const run = await runLocked(services, id, async () => {
-    const now = await mustFind(db, clientId, id)
+    const now = await requireCampaign(db, clientId, id)
     if (now.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${now.status}`, 'campaign-not-active')
     return await observeRun(services, 'top_up', id, async () => await enrollCampaign(db, id, enrollOptions(services)))
   })
   const warning = warningFor(run)
   return { enrolled: run.enrolled, totalMatching: run.totalMatching, leadsEnrolled: run.leadsEnrolled, ...(warning !== undefined ? { warning } : {}) }
-}
-
-export async function getCampaign (db: Database, clientId: string, id: string): Promise<Campaign> {
-  return toCampaign(await mustFind(db, clientId, id))
-}
-
-export async function requireCampaign (db: Database, clientId: string, id: string): Promise<CampaignRow> {
-  return await mustFind(db, clientId, id)
 }

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { TimeZone } from '../delivery/send-window.js'
-import { NonBlank, Nullable, Timestamp, Uuid } from '../http/schemas.js'
+import { ListQuery, NonBlank, Nullable, Timestamp, Uuid } from '../http/schemas.js'
 
 export const EngagementLevel = Type.Enum(['high', 'medium', 'low'])
 // One enum including null, so a bad value is reported as "must be one of ..." rather than a union mismatch.
@@ -72,8 +72,7 @@ export const LeadPatch = Type.Object({
 export type LeadPatch = Static<typeof LeadPatch>
 
 export const LeadListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  cursor: Type.Optional(Type.String({ format: 'uuid', description: 'nextCursor from the previous page' })),
+  ...ListQuery.properties,
   tag: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'only leads carrying this tag' }))
 }, { additionalProperties: false })
 export type LeadListQuery = Static<typeof LeadListQuery>
