@@ -13,6 +13,7 @@ import { installErrorHandlers, sendProblem } from './http/error-handler.js'
 import { HttpProblem, validationFailed } from './http/problem.js'
 import { unexpectedBodyErrors, unsafeTextErrors, validatorCompiler } from './http/validation.js'
 import leadRoutes from './leads/routes.js'
+import inboundRoutes from './inbound/routes.js'
 import messageRoutes from './messages/routes.js'
 import campaignRoutes from './campaigns/routes.js'
 import syncRoutes from './airtable/routes.js'
@@ -159,6 +160,7 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
       client.addHook('onRequest', authenticateClient)
       await client.register(leadRoutes)
       await client.register(campaignRoutes)
+      await client.register(inboundRoutes)
       await client.register(messageRoutes)
       await client.register(syncRoutes)
     })

@@ -23,10 +23,10 @@ export function normalizePhone (value: string | null, region: string, path: stri
 }
 
 /**
- * True when a stored phone can be handed to a sender. Every phone the API writes is E.164; a
+ * True when a stored phone (false for null) can be handed to a sender. Every phone the API writes is E.164; a
  * phone stored before it was (migration 0012 could not read it) is kept as it was and fails
  * this test, so its deliveries are skipped as no_phone until it is fixed.
  */
 export function sendablePhone (column: RawBuilder<unknown> = sql.ref<unknown>('l.phone')): RawBuilder<boolean> {
-  return sql<boolean>`(${column} ~ '^\\+[1-9][0-9]{6,14}$')`
+  return sql<boolean>`coalesce(${column} ~ '^\+[1-9][0-9]{6,14}$', false)`
 }

@@ -33,6 +33,7 @@ export function mergeOpenApi (publicDoc: unknown, internalDoc: unknown): Documen
   base.tags = [
     { name: 'leads', description: 'Import and maintain leads' },
     { name: 'campaigns', description: 'Targeted SMS sequences and their enrollments' },
+    { name: 'inbound', description: 'Inbound SMS: opt-out keywords and replies' },
     { name: 'messages', description: 'AI drafting of message text' },
     { name: 'sync', description: 'Airtable mirror' },
     { name: 'admin', description: 'Clients and API keys (ADMIN_API_KEY)' },
