@@ -4,7 +4,7 @@ import type { Database, Tx } from '../db/database.js'
 import type { InboundAction } from '../db/schema.js'
 import { lockClient } from '../db/locks.js'
 import { type StoppedEnrollment, stopEnrollmentsOfLeads, stopEnrollmentsWhere } from '../enrollment/stop.js'
-import { invalidField } from '../http/problem.js'
+import { validationFailed } from '../http/problem.js'
 import { PHONE_MESSAGE, toE164 } from '../leads/phone.js'
 import { intentOf, type InboundIntent } from './keywords.js'
 import { findInboundMessage, insertInboundMessage, lockLeadsWithPhone, optInByInbound, optOutByInbound, toInboundResult } from './repository.js'
@@ -45,7 +45,7 @@ async function apply (tx: Tx, clientId: string, intent: InboundIntent, leadIds: 
  */
 export async function receiveInboundMessage ({ db, config }: InboundServices, clientId: string, input: InboundMessageInput, id: string): Promise<InboundResult> {
   const from = toE164(input.from, config.DEFAULT_PHONE_REGION)
-  if (from === undefined) throw invalidField('from', PHONE_MESSAGE.replace(' (null: no phone)', ''))
+  if (from === undefined) throw validationFailed([{ path: 'from', message: PHONE_MESSAGE.replace(' (null: no phone)', '') }])
   const intent = intentOf(input.body)
   return await db.transaction().execute(async tx => {
     const earlier = await findInboundMessage(tx, clientId, id)

@@ -28,5 +28,5 @@ export function normalizePhone (value: string | null, region: string, path: stri
  * this test, so its deliveries are skipped as no_phone until it is fixed.
  */
 export function sendablePhone (column: RawBuilder<unknown> = sql.ref<unknown>('l.phone')): RawBuilder<boolean> {
-  return sql<boolean>`coalesce(${column} ~ '^\+[1-9][0-9]{6,14}$', false)`
+  return sql<boolean>`coalesce(${column} ~ '^\\+[1-9][0-9]{6,14}$', false)`
 }
