@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { startService } from './child.js'
 import { benchImport } from './import.js'
 import { benchReads } from './read.js'
+import { benchTick } from './tick.js'
 import { formatTable, type Row } from './table.js'
 
 const { values: args } = parseArgs({
@@ -62,6 +63,7 @@ try {
       if (!only.has('import')) await seedLeads(pool, reader.id, quick ? 20_000 : 200_000)
       rows.push(...await benchReads({ pool, databaseUrl: database.url, service, clientId: reader.id, apiKey: reader.apiKey, poolSize: POOL_SIZE, quick }))
     }
+    if (only.has('tick')) rows.push(await benchTick({ pool, service, cronSecret: CRON, campaigns: quick ? 100 : 1000 }))
   } finally {
     await service.stop()
     await pool.end()

@@ -51,19 +51,36 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
     }
   }
 
-  for (const due of await findDueCampaigns(db, config.ACTIVATION_BATCH_SIZE)) {
-    if (Date.now() >= deadline || ctx.stopping.aborted) break
-    await attempt(due.id, async () => {
-      if (due.expired) {
-        if (await markExpired(db, due.id)) result.expired.push(due.id)
-        else skip(due.id)
-      } else if (await markActivated(db, due.id)) {
-        result.activated.push(await enroll(due.id, 'activation'))
-      } else {
-        skip(due.id) // activated (or cancelled) by someone else meanwhile
-      }
-    })
+  // Due campaigns are worked on a few at a time: a run of a small campaign is mostly round
+  // trips, and campaigns of different clients never wait for each other's locks. Each run
+  // holds one pool connection at a time: half the pool, so API requests keep the other half.
+  const concurrency = Math.max(1, Math.floor(config.DATABASE_POOL_SIZE / 2))
+  const dueCampaigns = await findDueCampaigns(db, config.ACTIVATION_BATCH_SIZE)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    for (let due = dueCampaigns[next]; due !== undefined; due = dueCampaigns[next]) {
+      if (Date.now() >= deadline || ctx.stopping.aborted) return
+      next++
+      await attempt(due.id, async () => {
+        if (due.expired) {
+          if (await markExpired(db, due.id)) result.expired.push(due.id)
+          else skip(due.id)
+        } else if (await markActivated(db, due.id)) {
+          result.activated.push(await enroll(due.id, 'activation'))
+        } else {
+          skip(due.id) // activated (or cancelled) by someone else meanwhile
+        }
+      })
+    }
   }
+  await Promise.all(Array.from({ length: Math.min(concurrency, dueCampaigns.length) }, worker))
+  // Reported in due order (oldest first), whichever run finished first.
+  const place = new Map(dueCampaigns.map((due, index) => [due.id, index]))
+  const byPlace = (a: string, b: string) => (place.get(a) ?? 0) - (place.get(b) ?? 0)
+  result.activated.sort((a, b) => byPlace(a.campaignId, b.campaignId))
+  result.expired.sort(byPlace)
+  result.skipped.sort(byPlace)
+  result.failed.sort((a, b) => byPlace(a.campaignId, b.campaignId))
   for (const campaignId of await findPendingCampaigns(db, config.ACTIVATION_BATCH_SIZE)) {
     if (Date.now() >= deadline || ctx.stopping.aborted) break
     if (handled.has(campaignId)) continue // activated, failed or skipped a moment ago: once per call is enough

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import { queueAirtableSync, queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database, Tx } from '../db/database.js'
-import { lockClient } from '../db/locks.js'
+import { clientLock } from '../db/locks.js'
 import type { Message, Targeting } from '../campaigns/schemas.js'
 import { completeDueEnrollments } from './completion.js'
 import { CAP_ORDER, eligibleCondition } from './matching.js'
@@ -59,10 +59,10 @@ interface CampaignState {
  * and the one-active-enrollment rule exact; the unique indexes stay as the last guard.
  */
 async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit: number, cursor: Cursor | undefined, config: Config): Promise<ChunkResult> {
-  await lockClient(tx, clientId)
   // A LIMIT over a nested loop across a million leads is costed above jit_above_cost, and
-  // compiling took 10-160 ms per chunk for a statement whose time goes to index probes.
-  await sql`set local jit = off`.execute(tx)
+  // compiling took 10-160 ms per chunk for a statement whose time goes to index probes. Set in
+  // the same round trip as the client lock.
+  await sql`select ${clientLock(clientId)}, set_config('jit', 'off', true)`.execute(tx)
   // Row-locked: the tick's completion (which takes no client lock) must not complete the
   // campaign between this read and the insert; it waits, then sees enrollment_pending.
   const campaign = await tx.selectFrom('campaigns')

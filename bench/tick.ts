@@ -1,0 +1,74 @@
+// Activation at scale: C due campaigns of 100 leads each, activated by repeated calls of the
+// internal tick, against a bare floor doing the same inserts (one INSERT ... SELECT per
+// campaign, from the same leads, into a copy of enrollments with the same indexes).
+import type pg from 'pg'
+import type { Child } from './child.js'
+import type { Row } from './table.js'
+
+const PER_CLIENT = 10
+const LEADS_PER_CAMPAIGN = 100
+const MESSAGES = JSON.stringify([{ body: 'Hi {{first_name}}!', delayMinutes: 0 }, { body: 'Still there?', delayMinutes: 1440 }])
+
+export interface TickSetup {
+  pool: pg.Pool
+  service: Child
+  cronSecret: string
+  campaigns: number
+}
+
+export async function benchTick ({ pool, service, cronSecret, campaigns }: TickSetup): Promise<Row> {
+  // Clients of PER_CLIENT campaigns each; campaign k of a client targets its leads tagged t<k>.
+  const clients = Math.ceil(campaigns / PER_CLIENT)
+  await pool.query(`
+    with c as (insert into clients (name) select 'tick ' || g from generate_series(1, $1::int) g returning id)
+    insert into leads (client_id, external_id, first_name, tags, icp_score)
+    select c.id, 'tick-' || k || '-' || n, 'Lead ' || n, array['t' || k], n % 101
+    from c, generate_series(0, $2::int - 1) k, generate_series(1, $3::int) n`, [clients, PER_CLIENT, LEADS_PER_CAMPAIGN])
+  await pool.query(`
+    insert into campaigns (client_id, name, status, targeting, messages, total_delay_minutes, start_at)
+    select c.id, 'tick t' || k, 'scheduled', jsonb_build_object('tags', array['t' || k]), $2::jsonb, 1440, now() - interval '1 minute'
+    from clients c, generate_series(0, $1::int - 1) k where c.name like 'tick %'`, [PER_CLIENT, MESSAGES])
+  await pool.query('vacuum analyze leads, campaigns')
+  const due = (await pool.query<{ id: string, client_id: string, tag: string }>(`
+    select id, client_id, targeting->'tags'->>0 as tag from campaigns where status = 'scheduled' order by created_at, id`)).rows
+
+  await pool.query('create table bare_tick_enrollments (like enrollments including all) with (autovacuum_enabled = false)')
+  await pool.query('checkpoint')
+  let started = performance.now()
+  let bareRows = 0
+  for (const campaign of due) {
+    const result = await pool.query(`
+      insert into bare_tick_enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at, next_step, next_due_at)
+      select $1, id, client_id, statement_timestamp(), statement_timestamp() + interval '1440 minutes', 0, statement_timestamp()
+      from leads where client_id = $2 and tags @> array[$3] and not opted_out`, [campaign.id, campaign.client_id, campaign.tag])
+    bareRows += result.rowCount ?? 0
+  }
+  const floorMs = performance.now() - started
+  await pool.query('drop table bare_tick_enrollments')
+  await pool.query('checkpoint')
+
+  started = performance.now()
+  let activated = 0
+  let ticks = 0
+  for (;;) {
+    const response = await fetch(`http://127.0.0.1:${service.internalPort}/internal/campaigns/activate-scheduled`, { method: 'POST', headers: { authorization: `Bearer ${cronSecret}` } })
+    if (response.status !== 200) throw new Error(`the tick answered ${response.status}: ${await response.text()}`)
+    const body = await response.json() as { activated: unknown[], failed: unknown[], remaining: number }
+    ticks++
+    activated += body.activated.length
+    if (body.failed.length > 0) throw new Error(`the tick failed campaigns: ${JSON.stringify(body.failed)}`)
+    if (body.remaining === 0) break
+  }
+  const serviceMs = performance.now() - started
+  const enrolled = (await pool.query<{ n: number }>(`select count(*)::int as n from enrollments e join campaigns c on c.id = e.campaign_id where c.name like 'tick t%'`)).rows[0]?.n
+  if (activated !== due.length || enrolled !== bareRows) throw new Error(`tick: activated ${activated} of ${due.length}, enrolled ${enrolled}, floor rows ${bareRows}`)
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+  return {
+    path: `activation: ${due.length.toLocaleString('en-US')} due campaigns × ${LEADS_PER_CAMPAIGN} leads`,
+    service: `${seconds(serviceMs)} (${ticks} ticks)`,
+    floor: `${seconds(floorMs)} (${due.length} INSERT … SELECT)`,
+    ratio: serviceMs / floorMs,
+    goal: '≤ 2',
+    peakRss: await service.maxRss()
+  }
+}
