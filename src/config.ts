@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
 import { isSupportedCountry } from 'libphonenumber-js'
+import { isValidSecretsKey } from './secrets/secret-box.js'
 
 // The environment the service reads, and the only place that reads process.env.
 // Each key is the variable's name; defaults and bounds live here and nowhere else.
@@ -34,9 +35,7 @@ export const EnvSchema = Type.Object({
   GENERATE_DAILY_TOKEN_BUDGET: Type.Integer({ default: 0, minimum: 0, description: '0 = no budget' }),
   METRICS_CLIENT_LABELS: Type.Boolean({ default: false, description: 'also export per-client series labelled with the client id (token budget use); off keeps /metrics cardinality independent of the number of clients' }),
   RATE_LIMIT_KEY_PREFIX: Type.String({ default: 'campaign-service', minLength: 1, maxLength: 100, description: 'prefix of every rate-limit key in Redis (one per deployment sharing a Redis)' }),
-  AIRTABLE_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  AIRTABLE_BASE_ID: Type.Optional(Type.String({ minLength: 1 })),
-  AIRTABLE_TABLE: Type.String({ default: 'Leads', minLength: 1 }),
+  // Each client's Airtable base, table and key are set through the admin API (issue 13).
   AIRTABLE_ENDPOINT_URL: Type.String({ default: 'https://api.airtable.com', pattern: '^https?://' }),
   AIRTABLE_FIELD_CAMPAIGN: Type.String({ default: 'Campaign', minLength: 1 }),
   AIRTABLE_FIELD_STATUS: Type.String({ default: 'Campaign Status', minLength: 1 }),
@@ -45,6 +44,8 @@ export const EnvSchema = Type.Object({
   AIRTABLE_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 100 }),
   AIRTABLE_MAX_ATTEMPTS: Type.Integer({ default: 10, minimum: 1 }),
   DEFAULT_PHONE_REGION: Type.String({ default: 'US', pattern: '^[A-Z]{2}$', description: 'ISO 3166 region that reads a phone number written without a + country code' }),
+  SECRETS_KEY: Type.Optional(Type.String({ minLength: 1, description: '32 bytes, base64: encrypts stored third-party credentials' })),
+  SECRETS_KEY_PREVIOUS: Type.Optional(Type.String({ minLength: 1, description: 'the key being rotated out: read, never written' })),
   WORKER_ENABLED: Type.Boolean({ default: true, description: 'run the job worker inside the API process' }),
   WORKER_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 50 }),
   WORKER_POLL_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 50, description: 'how often the worker looks for jobs whose retry time has come (new jobs arrive by LISTEN/NOTIFY)' })
@@ -55,8 +56,12 @@ export type Config = Env & {
   // Derived flags, so callers never re-interpret raw variables.
   readonly embeddedDatabase: boolean
   readonly azureConfigured: boolean
-  readonly airtableConfigured: boolean
+  /** Variables no longer read that are set anyway (each worth one warning at start). */
+  readonly removedVariables: readonly string[]
 }
+
+/** The global Airtable settings replaced by each client's own (PUT /v1/admin/clients/{clientId}/airtable). */
+export const REMOVED_VARIABLES = ['AIRTABLE_API_KEY', 'AIRTABLE_BASE_ID', 'AIRTABLE_TABLE'] as const
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -107,11 +112,16 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = converted
   // Two capital letters is not enough: the region must be one libphonenumber-js has rules for.
   if (!isSupportedCountry(parsed.DEFAULT_PHONE_REGION)) throw invalid('DEFAULT_PHONE_REGION')
+  for (const key of ['SECRETS_KEY', 'SECRETS_KEY_PREVIOUS'] as const) {
+    const value = parsed[key]
+    if (value !== undefined && !isValidSecretsKey(value)) throw new ConfigError(`Invalid configuration: ${key} must be 32 bytes, base64-encoded (make one with: openssl rand -base64 32)`)
+  }
+  if (parsed.SECRETS_KEY_PREVIOUS !== undefined && parsed.SECRETS_KEY === undefined) throw new ConfigError('Invalid configuration: SECRETS_KEY must be set when SECRETS_KEY_PREVIOUS is (it is the key being rotated to)')
   return {
     ...parsed,
     embeddedDatabase: parsed.DATABASE_URL === undefined,
     azureConfigured: parsed.AZURE_OPENAI_ENDPOINT !== undefined,
-    airtableConfigured: parsed.AIRTABLE_API_KEY !== undefined && parsed.AIRTABLE_BASE_ID !== undefined
+    removedVariables: REMOVED_VARIABLES.filter(key => env[key] !== undefined && env[key] !== '')
   }
 }
 

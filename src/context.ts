@@ -5,6 +5,7 @@ import { ApiKeyCache } from './auth/key-cache.js'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
+import { createSecretBox, type SecretBox } from './secrets/secret-box.js'
 
 /**
  * Everything both listeners (public and internal) share: one pool, one Redis client, one
@@ -27,6 +28,8 @@ export interface AppContext {
   metrics: Metrics
   /** API key → client, kept in process; idle until `start()` (the API server starts it). */
   apiKeys: ApiKeyCache
+  /** Encrypts stored credentials; undefined when SECRETS_KEY is not set (storing one answers 503). */
+  secrets: SecretBox | undefined
   /**
    * Aborted when shutdown begins: long work (an enrollment run, an activation tick) stops at its
    * next chunk and leaves the rest pending for the next tick, so in-flight requests finish
@@ -81,6 +84,7 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
     redis,
     metrics: createMetrics(pool),
     apiKeys,
+    secrets: config.SECRETS_KEY !== undefined ? createSecretBox(config.SECRETS_KEY, config.SECRETS_KEY_PREVIOUS) : undefined,
     stopping: shutdown.signal,
     beginShutdown: () => { shutdown.abort() },
     onClose: closer => { closers.push(closer) },

@@ -5,10 +5,12 @@ import { resolveDatabaseUrl } from './database-url.js'
 import { waitForDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createLogger } from './logger.js'
+import { withEmbeddedSecretsKey } from './secrets/embedded-key.js'
 import { closeListeners, exitGracefullyOnSignals } from './shutdown.js'
 
 async function main (): Promise<void> {
-  const config = loadConfigOrExit()
+  // Zero-config mode keeps a generated SECRETS_KEY beside the embedded data.
+  const config = withEmbeddedSecretsKey(loadConfigOrExit())
   const logger = createLogger(config)
   const database = await resolveDatabaseUrl(config, logger)
   const ctx = createContext(config, logger, database.url)

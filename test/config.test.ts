@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../src/config.js'
 
 t.test('defaults follow the contract', async t => {
   const config = loadConfig({})
-  t.match(config, { PORT: 3000, INTERNAL_PORT: 3001, HOST: '0.0.0.0', MIGRATE_ON_START: true, GENERATE_RATE_LIMIT_PER_MINUTE: 10, embeddedDatabase: true, azureConfigured: false, airtableConfigured: false })
+  t.match(config, { PORT: 3000, INTERNAL_PORT: 3001, HOST: '0.0.0.0', MIGRATE_ON_START: true, GENERATE_RATE_LIMIT_PER_MINUTE: 10, embeddedDatabase: true, azureConfigured: false, removedVariables: [] })
   t.equal(config.AZURE_OPENAI_PRIMARY_DEPLOYMENT, 'gpt-5')
   t.equal(config.AZURE_OPENAI_FALLBACK_DEPLOYMENT, 'gpt-5-mini')
   t.equal(config.ADMIN_API_KEY, undefined)

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import airtableSettingsRoutes from '../airtable/settings-routes.js'
 import { requireSecret } from '../auth/hooks.js'
 import { clientExists, createClientWithKey, insertApiKey, revokeApiKey } from '../clients/repository.js'
 import { notFound } from '../http/problem.js'
@@ -42,6 +43,8 @@ const adminRoutes: FastifyPluginAsyncTypebox = async app => {
     app.ctx.apiKeys.evict(keyHash.toString('hex'))
     return await reply.code(204).send(null)
   })
+
+  await app.register(airtableSettingsRoutes)
 }
 
 export default adminRoutes

@@ -34,7 +34,13 @@ function register (registry: client.Registry, db: Database) {
     batchesSynced: new client.Counter({ name: 'airtable_sync_batches_synced_total', help: 'Airtable update requests that succeeded', registers }),
     recordsSynced: new client.Counter({ name: 'airtable_sync_records_synced_total', help: 'Airtable records written', registers }),
     retries: new client.Counter({ name: 'airtable_sync_retries_total', help: 'Failed attempts that will be retried, by reason', labelNames: ['reason'] as const, registers }),
-    batchesFailed: new client.Counter({ name: 'airtable_sync_batches_failed_total', help: 'Batches kept as failed after their last attempt', registers })
+    batchesFailed: new client.Counter({ name: 'airtable_sync_batches_failed_total', help: 'Batches kept as failed after their last attempt', registers }),
+    jobsDropped: new client.Counter({
+      name: 'airtable_sync_jobs_dropped_total',
+      help: 'Sync jobs dropped because their client has no Airtable settings: settings_deleted (removed by the DELETE), no_settings (ran as a no-op)',
+      labelNames: ['reason'] as const,
+      registers
+    })
   }
 }
 

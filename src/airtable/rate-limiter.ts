@@ -48,20 +48,20 @@ async function readyOrTimeout (redis: Redis, ms: number): Promise<void> {
 
 export interface BaseRateLimiter {
   /** Resolves when this process may send one request to the base; waits (abortably) until then. */
-  acquire: (signal?: AbortSignal) => Promise<void>
+  acquire: (baseId: string, signal?: AbortSignal) => Promise<void>
   /** After a 429: no replica sends to the base for `ms`. */
-  pause: (ms: number) => Promise<void>
+  pause: (baseId: string, ms: number) => Promise<void>
   close: () => Promise<void>
 }
 
 /**
- * At most `requestsPerSecond` requests per base across all replicas, through Redis. Redis
+ * At most `requestsPerSecond` requests per base across all replicas, through Redis: one
+ * limiter (and one Redis connection) for every client's base, each base its own keys. Redis
  * unreachable → the in-process insurance spaces requests evenly (per process, so replicas
  * together may exceed the limit until Redis is back: Airtable then answers 429 and we pause).
  */
-export async function createBaseRateLimiter (options: { redis: Redis | undefined, baseId: string, requestsPerSecond: number }): Promise<BaseRateLimiter> {
+export async function createBaseRateLimiter (options: { redis: Redis | undefined, requestsPerSecond: number }): Promise<BaseRateLimiter> {
   const windowSeconds = (1000 + WINDOW_MARGIN_MS) / 1000
-  const key = options.baseId
   const insurance = new RateLimiterMemory({ keyPrefix: 'airtable:rate', points: 1, duration: windowSeconds / options.requestsPerSecond })
   // Its own connection: RateLimiterRedis defines its script as a command on the client, and a
   // custom script on the shared client would replace the one other limiters rely on.
@@ -87,30 +87,33 @@ export async function createBaseRateLimiter (options: { redis: Redis | undefined
       timeoutMs: REDIS_TIMEOUT_MS,
       insuranceLimiter: insurance
     })
-  const pauseKey = `airtable:pause:${key}`
-  let pausedUntil = 0 // what this process saw itself; Redis carries other replicas' 429s
+  const pauseKey = (baseId: string): string => `airtable:pause:${baseId}`
+  // What this process saw itself, per base; Redis carries other replicas' 429s.
+  const pausedUntil = new Map<string, number>()
 
-  async function pausedFor (): Promise<number> {
+  async function pausedFor (baseId: string): Promise<number> {
     let shared = 0
     if (redis !== undefined && redis.status === 'ready') {
       try {
-        shared = Math.max(0, await withTimeout(redis.pttl(pauseKey), REDIS_TIMEOUT_MS))
+        shared = Math.max(0, await withTimeout(redis.pttl(pauseKey(baseId)), REDIS_TIMEOUT_MS))
       } catch { /* Redis down or frozen: local view only */ }
     }
-    return Math.max(shared, pausedUntil - Date.now())
+    const local = (pausedUntil.get(baseId) ?? 0) - Date.now()
+    if (local <= 0) pausedUntil.delete(baseId)
+    return Math.max(shared, local)
   }
 
   return {
-    async acquire (signal) {
+    async acquire (baseId, signal) {
       for (;;) {
         signal?.throwIfAborted()
-        const paused = await pausedFor()
+        const paused = await pausedFor(baseId)
         if (paused > 0) {
           await sleep(paused, undefined, { signal })
           continue
         }
         try {
-          await limiter.consume(key)
+          await limiter.consume(baseId)
           return
         } catch (error) {
           if (!(error instanceof RateLimiterRes)) throw error
@@ -119,10 +122,11 @@ export async function createBaseRateLimiter (options: { redis: Redis | undefined
         }
       }
     },
-    async pause (ms) {
-      pausedUntil = Math.max(pausedUntil, Date.now() + ms)
+    async pause (baseId, ms) {
+      const until = Date.now() + ms
+      if (until > (pausedUntil.get(baseId) ?? 0)) pausedUntil.set(baseId, until)
       if (redis === undefined) return
-      try { await withTimeout(redis.set(pauseKey, '1', 'PX', ms), REDIS_TIMEOUT_MS) } catch { /* local pause still holds */ }
+      try { await withTimeout(redis.set(pauseKey(baseId), '1', 'PX', ms), REDIS_TIMEOUT_MS) } catch { /* local pause still holds */ }
     },
     async close () {
       redis?.disconnect()

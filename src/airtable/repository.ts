@@ -46,11 +46,11 @@ export async function readLeadSyncState (db: Queryable, clientId: string, leadId
   return rows
 }
 
-/** A batch that used its last attempt is kept (never dropped) until retried or superseded. */
-export async function insertSyncFailure (db: Queryable, job: AirtableSyncPayload, attempts: number, lastError: string): Promise<void> {
+/** A batch that used its last attempt (or that the client's settings failed) is kept, never dropped, until retried or superseded. */
+export async function insertSyncFailure (db: Queryable, job: AirtableSyncPayload, attempts: number, lastError: string, configuration = false): Promise<void> {
   await sql`
-    insert into airtable_sync_failures (client_id, campaign_id, lead_ids, attempts, last_error)
-    select c.client_id, c.id, ${job.leadIds}::uuid[], ${attempts}, ${lastError}
+    insert into airtable_sync_failures (client_id, campaign_id, lead_ids, attempts, last_error, configuration)
+    select c.client_id, c.id, ${job.leadIds}::uuid[], ${attempts}, ${lastError}, ${configuration}
     from campaigns c where c.id = ${job.campaignId}`.execute(db)
 }
 

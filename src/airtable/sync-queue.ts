@@ -7,6 +7,9 @@ export const AIRTABLE_SYNC_TASK = 'airtable_sync'
 /** Airtable accepts at most 10 records per update request; one job is one request. */
 export const AIRTABLE_BATCH_SIZE = 10
 
+/** Every sync job's key starts with its client's prefix, so the client's waiting jobs can be dropped. */
+export const syncJobKeyPrefix = (clientId: string): string => `airtable-sync:${clientId}:`
+
 /** What a sync job carries; the job reads the current state of these leads when it runs. */
 export interface AirtableSyncPayload {
   clientId: string
@@ -20,7 +23,9 @@ export interface AirtableSyncPayload {
  * leads that have an airtable_record_id are grouped per campaign into batches of at most 10
  * and handed to graphile_worker.add_jobs in one call. Each batch has a job key (campaign +
  * its leads), so queuing the same batch again coalesces with a job that has not started yet
- * instead of adding a second one. Returns the number of jobs queued.
+ * instead of adding a second one. A client without Airtable settings is not mirrored: the join
+ * on its settings row (a primary-key probe per client) leaves its leads out in the same
+ * statement. Returns the number of jobs queued.
  */
 async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>): Promise<number> {
   const { rows } = await sql<{ queued: number }>`
@@ -30,6 +35,7 @@ async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>)
       from pairs p
       join campaigns c on c.id = p.campaign_id
       join leads l on l.id = p.lead_id and l.client_id = c.client_id
+      join client_airtable_settings s on s.client_id = c.client_id
       where l.airtable_record_id is not null
     ), batches as (
       select campaign_id, client_id, array_agg(lead_id order by lead_id) as lead_ids
@@ -39,7 +45,7 @@ async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>)
         ${AIRTABLE_SYNC_TASK}::text,
         json_build_object('clientId', client_id, 'campaignId', campaign_id, 'leadIds', lead_ids),
         null::text, null::timestamptz, ${config.AIRTABLE_MAX_ATTEMPTS}::smallint,
-        'airtable-sync:' || campaign_id || ':' || md5(array_to_string(lead_ids, ',')),
+        'airtable-sync:' || client_id || ':' || campaign_id || ':' || md5(array_to_string(lead_ids, ',')),
         null::smallint, null::text[]
       )::graphile_worker.job_spec) as specs
       from batches
@@ -52,7 +58,7 @@ async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>)
 
 /** Several campaigns at once (opt-out stops enrollments in any campaign); one statement. */
 export async function queueAirtableSyncForEnrollments (tx: Tx, config: Config, enrollments: Array<{ campaignId: string, leadId: string }>): Promise<number> {
-  if (!config.airtableConfigured || enrollments.length === 0) return 0
+  if (enrollments.length === 0) return 0
   return await queueBatches(tx, config, sql`
     select distinct p.campaign_id, p.lead_id
     from unnest(${enrollments.map(e => e.campaignId)}::uuid[], ${enrollments.map(e => e.leadId)}::uuid[]) as p (campaign_id, lead_id)`)
@@ -60,7 +66,7 @@ export async function queueAirtableSyncForEnrollments (tx: Tx, config: Config, e
 
 /** The interface the enrollment engine, cancel and completion call: one campaign's leads. */
 export async function queueAirtableSync (tx: Tx, config: Config, enrollments: { campaignId: string, leadIds: string[] }): Promise<number> {
-  if (!config.airtableConfigured || enrollments.leadIds.length === 0) return 0
+  if (enrollments.leadIds.length === 0) return 0
   return await queueBatches(tx, config, sql`
     select distinct ${enrollments.campaignId}::uuid as campaign_id, lead_id
     from unnest(${enrollments.leadIds}::uuid[]) as lead_id`)
@@ -71,8 +77,9 @@ export async function queueAirtableSync (tx: Tx, config: Config, enrollments: { 
  * a campaign of a million leads never passes through the service's memory.
  */
 export async function queueAirtableSyncForCancelledCampaign (tx: Tx, config: Config, campaignId: string): Promise<number> {
-  if (!config.airtableConfigured) return 0
   return await queueBatches(tx, config, sql`
     select campaign_id, lead_id from enrollments
-    where campaign_id = ${campaignId}::uuid and status = 'stopped' and ended_at = now()`)
+    where campaign_id = ${campaignId}::uuid and status = 'stopped' and ended_at = now()
+      -- evaluated once (an InitPlan): without settings the enrollments are not even read
+      and exists (select 1 from campaigns c join client_airtable_settings s on s.client_id = c.client_id where c.id = ${campaignId}::uuid)`)
 }

@@ -3,11 +3,12 @@ import type { JobHelpers, Task } from 'graphile-worker'
 import Type from 'typebox'
 import Value from 'typebox/value'
 import type { AppContext } from '../context.js'
-import { AirtableWriteError, createAirtableWriter, type AirtableRecordUpdate, type AirtableWriter } from './client.js'
+import { AirtableWriteError, createAirtableWriter, type AirtableRecordUpdate } from './client.js'
 import { airtableMetrics } from './metrics.js'
 import { RATE_LIMIT_PAUSE_MS, createBaseRateLimiter, type BaseRateLimiter } from './rate-limiter.js'
 import { insertSyncFailure, postponeJob, readLeadSyncState, resolveSyncFailures, type LeadSyncState } from './repository.js'
-import { AIRTABLE_BATCH_SIZE, AIRTABLE_SYNC_TASK, type AirtableSyncPayload } from './sync-queue.js'
+import { SettingsUnreadableError, clientAirtable, type ClientAirtable } from './settings-service.js'
+import { AIRTABLE_BATCH_SIZE, AIRTABLE_SYNC_TASK, syncJobKeyPrefix, type AirtableSyncPayload } from './sync-queue.js'
 
 // Payloads come from the database: checked at run time, not trusted by type.
 const Payload = Type.Object({
@@ -16,7 +17,7 @@ const Payload = Type.Object({
   leadIds: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: AIRTABLE_BATCH_SIZE })
 })
 
-type Deps = Pick<AppContext, 'db' | 'config' | 'metrics'> & { writer: AirtableWriter, limiter: BaseRateLimiter }
+type Deps = Pick<AppContext, 'db' | 'config' | 'metrics' | 'secrets'> & { limiter: BaseRateLimiter }
 
 function toRecords (config: AppContext['config'], states: LeadSyncState[]): AirtableRecordUpdate[] {
   const seen = new Set<string>()
@@ -35,7 +36,7 @@ function toRecords (config: AppContext['config'], states: LeadSyncState[]): Airt
 async function splitIntoSingleLeads (job: AirtableSyncPayload, helpers: JobHelpers): Promise<void> {
   for (const leadId of job.leadIds) {
     await helpers.addJob(AIRTABLE_SYNC_TASK, { ...job, leadIds: [leadId] }, {
-      jobKey: `airtable-sync:${job.campaignId}:lead:${leadId}`, jobKeyMode: 'replace', maxAttempts: helpers.job.max_attempts
+      jobKey: `${syncJobKeyPrefix(job.clientId)}${job.campaignId}:lead:${leadId}`, jobKeyMode: 'replace', maxAttempts: helpers.job.max_attempts
     })
   }
 }
@@ -74,20 +75,33 @@ export function createSyncTask (deps: Deps): Task {
     }
     const job: AirtableSyncPayload = payload
     let written: number
+    let settings: ClientAirtable | undefined
     // Every job of the pool waits on this one signal; many waiting for a slot is expected.
     setMaxListeners(0, helpers.abortSignal)
     try {
       // Read, then take the slot right before sending: a read (or a wait for a connection)
       // between the grant and the request let more than the rate through across replicas.
+      // The client's settings as of this attempt: changed while the job waited, the new ones apply.
+      settings = await clientAirtable(deps, job.clientId)
+      if (settings === undefined) {
+        metrics.jobsDropped.inc({ reason: 'no_settings' }) // the mirror was stopped (DELETE)
+        return
+      }
       const states = await readLeadSyncState(deps.db, job.clientId, job.leadIds)
       if (states.length === 0) return
       const records = toRecords(deps.config, states)
-      await deps.limiter.acquire(helpers.abortSignal)
-      await deps.writer.update(records)
+      await deps.limiter.acquire(settings.baseId, helpers.abortSignal)
+      await createAirtableWriter(deps.config, settings).update(records)
       written = records.length
       await resolveSyncFailures(deps.db, job.clientId, states.map(s => s.leadId))
       await followUpIfChanged(deps, job, records, helpers)
     } catch (error) {
+      if (error instanceof SettingsUnreadableError) {
+        await insertSyncFailure(deps.db, job, helpers.job.attempts, `configuration: ${error.message}`, true)
+        metrics.batchesFailed.inc()
+        helpers.logger.error(`Airtable sync batch kept as failed: ${error.message}`)
+        return
+      }
       if (helpers.abortSignal.aborted && !(error instanceof AirtableWriteError)) return await requeue(job, helpers)
       if (!(error instanceof AirtableWriteError)) {
         // Database trouble: a plain graphile-worker retry; on the last attempt the batch is kept
@@ -99,7 +113,15 @@ export function createSyncTask (deps: Deps): Task {
         }
         throw error
       }
-      if (error.rateLimited) await deps.limiter.pause(RATE_LIMIT_PAUSE_MS)
+      if (error.rateLimited && settings !== undefined) await deps.limiter.pause(settings.baseId, RATE_LIMIT_PAUSE_MS)
+      if (error.configuration) {
+        // Every batch of the client would fail the same way: kept, not retried, until a PUT of
+        // new settings queues it again (or POST /v1/sync/failures/{id}/retry).
+        await insertSyncFailure(deps.db, job, helpers.job.attempts, error.message, true)
+        metrics.batchesFailed.inc()
+        helpers.logger.warn(`Airtable refused client ${job.clientId}'s settings; batch kept as failed: ${error.message}`)
+        return
+      }
       if (error.permanent && job.leadIds.length > 1) {
         // One bad record fails the whole request: send each lead on its own, so the others
         // sync and only the bad one is kept as failed.
@@ -124,10 +146,13 @@ export function createSyncTask (deps: Deps): Task {
   }
 }
 
-/** The Airtable tasks for the worker, or undefined when Airtable is not configured. */
-export async function createAirtableTasks (ctx: AppContext): Promise<{ tasks: Record<string, Task>, close: () => Promise<void> } | undefined> {
-  if (!ctx.config.airtableConfigured || ctx.config.AIRTABLE_BASE_ID === undefined) return undefined
-  const limiter = await createBaseRateLimiter({ redis: ctx.redis, baseId: ctx.config.AIRTABLE_BASE_ID, requestsPerSecond: ctx.config.AIRTABLE_REQUESTS_PER_SECOND })
-  const task = createSyncTask({ db: ctx.db, config: ctx.config, metrics: ctx.metrics, writer: createAirtableWriter(ctx.config), limiter })
+/**
+ * The Airtable tasks for the worker. Always present: any client may have settings (or jobs
+ * queued before its settings were removed, which end as no-ops). One rate limiter serves every
+ * base, keyed by base id.
+ */
+export async function createAirtableTasks (ctx: AppContext): Promise<{ tasks: Record<string, Task>, close: () => Promise<void> }> {
+  const limiter = await createBaseRateLimiter({ redis: ctx.redis, requestsPerSecond: ctx.config.AIRTABLE_REQUESTS_PER_SECOND })
+  const task = createSyncTask({ db: ctx.db, config: ctx.config, metrics: ctx.metrics, secrets: ctx.secrets, limiter })
   return { tasks: { [AIRTABLE_SYNC_TASK]: task }, close: limiter.close }
 }

@@ -133,6 +133,20 @@ export interface AirtableSyncFailuresTable {
   failed_at: Timestamp
   /** Set when retried or overtaken by a later sync; purged a day later. Unresolved rows are the kept failures. */
   resolved_at: NullableTimestamp
+  /** The client's Airtable settings were refused (401/403, unknown base or table): a new PUT queues it again (0009). */
+  configuration: Generated<boolean>
+}
+
+/** One row per client that mirrors into Airtable (0009); the key only as AES-256-GCM ciphertext. */
+export interface ClientAirtableSettingsTable {
+  client_id: string
+  base_id: string
+  table_name: string
+  /** iv (12 bytes) | auth tag (16 bytes) | ciphertext, additional data: the client id. */
+  api_key_ciphertext: Buffer
+  /** Which SECRETS_KEY encrypted it (a fingerprint, not the key). */
+  key_id: string
+  updated_at: Timestamp
 }
 
 export type InboundAction = 'opted_out' | 'opted_in' | 'help' | 'reply' | 'unknown_sender'
@@ -162,4 +176,5 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable
   airtable_sync_failures: AirtableSyncFailuresTable
   inbound_messages: InboundMessagesTable
+  client_airtable_settings: ClientAirtableSettingsTable
 }

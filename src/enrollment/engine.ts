@@ -90,7 +90,7 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
       select enroll_rank, created_at, id from picked order by enroll_rank desc, created_at desc, id desc limit 1
     )
     select (select count(*) from inserted)::int as enrolled,
-      ${config.airtableConfigured ? sql`(select array_agg(lead_id) from inserted)` : sql`null::uuid[]`} as lead_ids, last.enroll_rank as rank, last.created_at::text as created_at, last.id
+      case when exists (select 1 from client_airtable_settings where client_id = ${clientId}) then (select array_agg(lead_id) from inserted) end as lead_ids, last.enroll_rank as rank, last.created_at::text as created_at, last.id
     from (select 1) one left join last on true`.execute(tx)
   const row = rows[0]
   const enrolled = row?.enrolled ?? 0

@@ -1,13 +1,13 @@
 import { sql } from 'kysely'
 import t from 'tap'
-import { airtableEnv, airtableStandIn, eventually, syncJobs } from '../helpers/airtable.js'
+import { airtableEnv, airtableStandIn, eventually, syncJobs , airtableClient } from '../helpers/airtable.js'
 import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 import { oneMessage, seedLeads } from '../helpers/seed.js'
 
 t.test('POST /v1/campaigns with Airtable down answers 201; the mirror completes after recovery, and cancel mirrors stopped', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true', WORKER_CONCURRENCY: '4' }) })
-  const { headers } = await app.createClient()
+  const { headers } = await airtableClient(app)
   const leads = Array.from({ length: 24 }, (_, i) => ({ externalId: `k-${i}`, tags: ['vip'], ...(i < 21 ? { airtableRecordId: `recE2E${String(i).padStart(4, '0')}` } : {}) }))
   await seedLeads(app, headers, leads)
   standIn.mode = '500'
@@ -30,7 +30,7 @@ t.test('POST /v1/campaigns with Airtable down answers 201; the mirror completes 
 t.test('the activation tick completing enrollments mirrors completed', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true' }) })
-  const { headers } = await app.createClient()
+  const { headers } = await airtableClient(app)
   await seedLeads(app, headers, [{ externalId: 'a', tags: ['x'], airtableRecordId: 'recA' }, { externalId: 'b', tags: ['x'], airtableRecordId: 'recB' }])
   const created = await app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'Short', targeting: { tags: ['x'] }, messages: oneMessage } })
   t.equal(created.statusCode, 201)

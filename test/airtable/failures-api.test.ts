@@ -2,14 +2,14 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { resolveSyncFailures } from '../../src/airtable/repository.js'
 import { queueAirtableSync } from '../../src/airtable/sync-queue.js'
-import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs } from '../helpers/airtable.js'
+import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs , airtableClient } from '../helpers/airtable.js'
 import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 
 t.test('a batch that fails every attempt is kept, listed for its client, counted, and synced when retried', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true', AIRTABLE_MAX_ATTEMPTS: '2' }) })
-  const alice = await app.createClient('Alice')
-  const bob = await app.createClient('Bob')
+  const alice = await airtableClient(app, 'Alice')
+  const bob = await airtableClient(app, 'Bob')
   standIn.mode = '500'
   const seeded = await seedEnrollments(app, alice.id, { leads: 12 })
   const list = async (headers: Record<string, string>, query = '') => await app.api.inject({ method: 'GET', url: `/v1/sync/failures${query}`, headers })
@@ -53,7 +53,7 @@ t.test('a batch that fails every attempt is kept, listed for its client, counted
   t.equal(await metricValue(app, 'airtable_sync_failures_kept'), 0)
 })
 
-t.test('retrying needs Airtable configured; listing does not', async t => {
+t.test('retrying needs the client\'s Airtable settings; listing does not', async t => {
   const app = await buildTestApp(t)
   const client = await app.createClient()
   const seeded = await seedEnrollments(app, client.id, { leads: 1 })
@@ -73,7 +73,7 @@ t.test('retrying needs Airtable configured; listing does not', async t => {
 t.test('a record Airtable refuses is kept at once with Airtable\'s reason; the rest of its batch syncs', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true' }) })
-  const alice = await app.createClient('Alice')
+  const alice = await airtableClient(app, 'Alice')
   standIn.isUnknownRecord = id => id.endsWith('000004') // the 4th seeded lead's record (set before any job runs)
   const seeded = await seedEnrollments(app, alice.id, { leads: 10 })
   const [badLead, badRecord] = [...seeded.recordIds.entries()].find(([, record]) => record.endsWith('000004')) ?? []
@@ -115,7 +115,7 @@ t.test('a last attempt that fails on our own database still keeps the batch as f
   const standIn = await airtableStandIn(t)
   const env = airtableEnv(standIn, { AIRTABLE_MAX_ATTEMPTS: '1' })
   const seeder = await buildTestApp(t, { env: { ...env, WORKER_ENABLED: 'false' } })
-  const client = await seeder.createClient()
+  const client = await airtableClient(seeder)
   const seeded = await seedEnrollments(seeder, client.id, { leads: 2 })
   // The job's read of the leads fails (the table is away) on its first and last attempt.
   await seeder.ctx.pool.query('alter table leads rename to leads_away')

@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import t from 'tap'
 import { queueAirtableSync } from '../../src/airtable/sync-queue.js'
 import type { DB } from '../../src/db/schema.js'
-import { airtableStandIn, airtableEnv, seedEnrollments, syncJobs } from '../helpers/airtable.js'
+import { airtableStandIn, airtableEnv, seedEnrollments, syncJobs , airtableClient } from '../helpers/airtable.js'
 import { buildTestApp } from '../helpers/app.js'
 
 // Queueing only: the worker is off (buildTestApp's default), so jobs stay in the table to inspect.
@@ -10,7 +10,7 @@ import { buildTestApp } from '../helpers/app.js'
 t.test('one job per batch of at most 10 leads that have an Airtable record, in the enrollment transaction', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn, { AIRTABLE_MAX_ATTEMPTS: '7' }) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   const seeded = await seedEnrollments(app, client.id, { leads: 30, withRecord: 23 })
   t.equal(seeded.queued, 3, '23 leads with records → batches of 10, 10, 3')
   const jobs = await syncJobs(app)
@@ -19,7 +19,7 @@ t.test('one job per batch of at most 10 leads that have an Airtable record, in t
   t.same(new Set(queuedLeads), new Set(seeded.recordIds.keys()), 'exactly the leads with a record, each once')
   t.ok(jobs.every(j => j.payload.campaignId === seeded.campaignId && j.payload.clientId === client.id))
   t.ok(jobs.every(j => j.max_attempts === 7), 'AIRTABLE_MAX_ATTEMPTS is the job limit')
-  t.ok(jobs.every(j => j.key?.startsWith(`airtable-sync:${seeded.campaignId}:`)))
+  t.ok(jobs.every(j => j.key?.startsWith(`airtable-sync:${client.id}:${seeded.campaignId}:`)))
   t.equal(standIn.requests.length, 0, 'nothing is sent while the transaction runs')
 
   // Queueing the same enrollments again coalesces by job key instead of piling up jobs.
@@ -31,7 +31,7 @@ t.test('one job per batch of at most 10 leads that have an Airtable record, in t
 t.test('a rolled-back enrollment leaves no job; a committed one keeps them', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   const rolledBack = await seedEnrollments(app, client.id, { leads: 12, rollback: true })
   t.equal(rolledBack.queued, 2, 'jobs were queued inside the transaction')
   t.same(await syncJobs(app), [], 'and are gone with the rollback')
@@ -42,23 +42,23 @@ t.test('a rolled-back enrollment leaves no job; a committed one keeps them', asy
   t.equal((await syncJobs(app)).length, 2)
 })
 
-t.test('without AIRTABLE_API_KEY (or AIRTABLE_BASE_ID) nothing is queued, by enrollment or by opt-out', async t => {
-  for (const env of [{ AIRTABLE_BASE_ID: 'appX' }, { AIRTABLE_API_KEY: 'key' }]) {
-    const app = await buildTestApp(t, { env })
-    t.equal(app.config.airtableConfigured, false)
-    const client = await app.createClient()
-    const seeded = await seedEnrollments(app, client.id, { leads: 5 })
-    t.equal(seeded.queued, 0)
-    const optOut = await app.api.inject({ method: 'PATCH', url: `/v1/leads/${seeded.leadIds[0]}`, headers: client.headers, payload: { optedOut: true } })
-    t.equal(optOut.statusCode, 200)
-    t.same(await syncJobs(app), [], 'graphile_worker holds no sync job')
-  }
+t.test('a client without Airtable settings is not mirrored: nothing queued, by enrollment or by opt-out', async t => {
+  const standIn = await airtableStandIn(t)
+  const app = await buildTestApp(t, { env: airtableEnv(standIn) })
+  const mirrored = await airtableClient(app)
+  const client = await app.createClient()
+  const seeded = await seedEnrollments(app, client.id, { leads: 5 })
+  t.equal(seeded.queued, 0)
+  const optOut = await app.api.inject({ method: 'PATCH', url: `/v1/leads/${seeded.leadIds[0]}`, headers: client.headers, payload: { optedOut: true } })
+  t.equal(optOut.statusCode, 200)
+  t.same(await syncJobs(app), [], 'graphile_worker holds no sync job')
+  t.equal((await seedEnrollments(app, mirrored.id, { leads: 5 })).queued, 1, 'the client with settings is mirrored')
 })
 
 t.test('opting out (PATCH or bulk import) stops the enrollment and queues its Airtable update', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   const first = await seedEnrollments(app, client.id, { leads: 3, name: 'First' })
   const second = await seedEnrollments(app, client.id, { leads: 3, name: 'Second' })
   await sql`delete from graphile_worker._private_jobs`.execute(app.ctx.db)
@@ -84,7 +84,7 @@ t.test('opting out (PATCH or bulk import) stops the enrollment and queues its Ai
 t.test('queueing a 25,000-lead engine chunk is one statement', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   const seeded = await seedEnrollments(app, client.id, { leads: 25000, withRecord: 24995 })
   t.equal(seeded.queued, 2500)
   const jobs = await syncJobs(app)

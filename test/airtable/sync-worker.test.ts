@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { queueAirtableSync } from '../../src/airtable/sync-queue.js'
 import { startWorker } from '../../src/jobs/worker.js'
-import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs } from '../helpers/airtable.js'
+import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs , airtableClient } from '../helpers/airtable.js'
 import { buildTestApp } from '../helpers/app.js'
 
 const worker = { WORKER_ENABLED: 'true', WORKER_CONCURRENCY: '4' }
@@ -10,11 +10,11 @@ const worker = { WORKER_ENABLED: 'true', WORKER_CONCURRENCY: '4' }
 t.test('the worker mirrors campaign, status and enrolledAt in requests of at most 10 records', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn, { ...worker, AIRTABLE_FIELD_STATUS: 'Nurture Status' }) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   const seeded = await seedEnrollments(app, client.id, { leads: 27, withRecord: 25, name: 'Welcome series' })
   await standIn.waitFor(() => standIn.records.size === 25, 30_000, '25 records mirrored')
   t.equal(standIn.requests.length, 3)
-  t.ok(standIn.requests.every(r => r.recordIds.length <= 10 && r.table === 'Leads' && r.baseId === app.config.AIRTABLE_BASE_ID))
+  t.ok(standIn.requests.every(r => r.recordIds.length <= 10 && r.table === 'Leads' && r.baseId === client.baseId))
   const { rows } = await sql<{ lead_id: string, enrolled_at: Date }>`select lead_id, enrolled_at from enrollments`.execute(app.ctx.db)
   for (const row of rows) {
     const recordId = seeded.recordIds.get(row.lead_id)
@@ -30,7 +30,7 @@ t.test('the worker mirrors campaign, status and enrolledAt in requests of at mos
 t.test('a job reads the state when it runs, so late and replayed jobs write the same current fields', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn) }) // worker off while we change things
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   const seeded = await seedEnrollments(app, client.id, { leads: 4, name: 'Old name' })
   t.equal(await metricValue(app, 'airtable_sync_queue_depth', '{state="ready"}'), 1, 'queue depth on /metrics')
   // After queueing: the campaign is renamed and one enrollment stops (e.g. opt-out).
@@ -54,7 +54,7 @@ t.test('a job reads the state when it runs, so late and replayed jobs write the 
 t.test('a lead enrolled in a later campaign: a late job of the earlier campaign does not overwrite it', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   const earlier = await seedEnrollments(app, client.id, { leads: 1, name: 'Earlier', status: 'completed' })
   const lead = earlier.leadIds[0] ?? ''
   await sql`update enrollments set enrolled_at = now() - interval '2 days' where lead_id = ${lead}`.execute(app.ctx.db)
@@ -70,7 +70,7 @@ t.test('a lead enrolled in a later campaign: a late job of the earlier campaign 
 t.test('Airtable answering 500: jobs retry with backoff and the mirror completes after recovery', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn, worker) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   standIn.mode = '500'
   const seeded = await seedEnrollments(app, client.id, { leads: 30 })
   await eventually(async () => {
@@ -95,7 +95,7 @@ t.test('Airtable answering 500: jobs retry with backoff and the mirror completes
 t.test('dropped connections and answers slower than AIRTABLE_TIMEOUT_MS are retried too', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn, { ...worker, AIRTABLE_TIMEOUT_MS: '300' }) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   const failedWith = async (campaignId: string, message: string) => await eventually(async () =>
     (await syncJobs(app)).some(j => j.payload.campaignId === campaignId && j.last_error === message && j.locked_at === null), message)
   standIn.mode = 'reset'
@@ -127,7 +127,7 @@ t.test('dropped connections and answers slower than AIRTABLE_TIMEOUT_MS are retr
 t.test('stopping the worker while a job waits out a 429 pause puts that job back without using an attempt', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   const running = await startWorker(app.ctx)
   standIn.mode = '429'
   await seedEnrollments(app, client.id, { leads: 1, name: 'Throttled' })
@@ -144,7 +144,7 @@ t.test('stopping the worker while a job waits out a 429 pause puts that job back
 t.test('a stale write that lands after a fresh one is corrected: Airtable ends with the last state', async t => {
   const standIn = await airtableStandIn(t)
   const app = await buildTestApp(t, { env: airtableEnv(standIn, { ...worker, WORKER_CONCURRENCY: '2' }) })
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   // The first write (status active) is held 1.5 s; the opt-out's write (stopped) overtakes it.
   standIn.slowNext = 1
   standIn.slowMs = 1500

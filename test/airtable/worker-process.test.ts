@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
-import { airtableEnv, airtableStandIn, seedEnrollments } from '../helpers/airtable.js'
+import { airtableEnv, airtableStandIn, seedEnrollments , airtableClient } from '../helpers/airtable.js'
 import { REDIS_URL, buildTestApp } from '../helpers/app.js'
 
 // `npm run worker` is `tsx src/worker.ts`; the same entry, run as its own process.
@@ -20,7 +20,7 @@ t.test('npm run worker syncs queued jobs on its own and exits 0 on SIGTERM', asy
   const standIn = await airtableStandIn(t)
   const env = airtableEnv(standIn)
   const app = await buildTestApp(t, { env }) // the API instance: WORKER_ENABLED=false
-  const client = await app.createClient()
+  const client = await airtableClient(app)
   await seedEnrollments(app, client.id, { leads: 15 })
   const worker = startWorkerProcess({ ...env, DATABASE_URL: app.databaseUrl, REDIS_URL, INTERNAL_PORT: '0', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' })
   t.teardown(() => { worker.child.kill('SIGKILL') })

@@ -4,7 +4,7 @@ import type { Test } from 'tap'
 import { queueAirtableSync } from '../../src/airtable/sync-queue.js'
 import type { EnrollmentStatus } from '../../src/db/schema.js'
 import { startAirtableStandIn, type AirtableStandIn } from '../stand-ins/airtable.js'
-import type { TestApp } from './app.js'
+import { ADMIN_KEY, type TestApp } from './app.js'
 
 export const AIRTABLE_KEY = 'pat-test-airtable-key'
 
@@ -15,20 +15,41 @@ export async function airtableStandIn (t: Test, apiKeys = [AIRTABLE_KEY]): Promi
   return standIn
 }
 
-/**
- * Env for an app that syncs to the stand-in. The base id is random per test, so the Redis
- * keys of its rate limiter (airtable:rate:<base>, airtable:pause:<base>) are this test's own.
- */
+/** SECRETS_KEY of the test apps (32 bytes, base64). */
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString('base64')
+
+/** Env for an app that syncs to the stand-in (each client still needs its settings: airtableClient). */
 export function airtableEnv (standIn: AirtableStandIn, overrides: Record<string, string> = {}): Record<string, string> {
   return {
-    AIRTABLE_API_KEY: AIRTABLE_KEY,
-    AIRTABLE_BASE_ID: `appTest${randomBytes(6).toString('hex')}`,
+    SECRETS_KEY: TEST_SECRETS_KEY,
     AIRTABLE_ENDPOINT_URL: standIn.url,
-    AIRTABLE_TABLE: 'Leads',
     AIRTABLE_TIMEOUT_MS: '2000',
     WORKER_POLL_INTERVAL_MS: '100',
     ...overrides
   }
+}
+
+/**
+ * A base id of Airtable's shape, random per call, so the Redis keys of its rate limiter
+ * (airtable:rate:<base>, airtable:pause:<base>) are this test's own.
+ */
+export const randomBaseId = (): string => `app${randomBytes(7).toString('hex')}`
+
+export interface AirtableSettingsBody { apiKey: string, baseId: string, table: string }
+
+/** PUT /v1/admin/clients/{clientId}/airtable; throws unless 200. */
+export async function configureAirtable (app: TestApp, clientId: string, settings: Partial<AirtableSettingsBody> = {}): Promise<AirtableSettingsBody> {
+  const body = { apiKey: AIRTABLE_KEY, baseId: randomBaseId(), table: 'Leads', ...settings }
+  const response = await app.api.inject({ method: 'PUT', url: `/v1/admin/clients/${clientId}/airtable`, headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: body })
+  if (response.statusCode !== 200) throw new Error(`setting Airtable failed: ${response.statusCode} ${response.body}`)
+  return body
+}
+
+/** A client (through the admin API) that mirrors into its own random base of the stand-in. */
+export async function airtableClient (app: TestApp, name?: string, settings: Partial<AirtableSettingsBody> = {}): Promise<Awaited<ReturnType<TestApp['createClient']>> & { baseId: string }> {
+  const client = await app.createClient(name)
+  const { baseId } = await configureAirtable(app, client.id, settings)
+  return { ...client, baseId }
 }
 
 export interface SeededCampaign {

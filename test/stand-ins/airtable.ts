@@ -25,11 +25,13 @@ export interface AirtableStandIn {
   slowMs: number
   /** In 'ok' mode, how many of the next writes to hold for slowMs before applying them. */
   slowNext: number
-  /** Record ids Airtable does not know: a request naming one is refused whole (404). */
-  isUnknownRecord: (id: string) => boolean
+  /** Record ids Airtable does not know (in that base): a request naming one is refused whole (404). */
+  isUnknownRecord: (id: string, baseId: string) => boolean
   requests: StandInRequest[]
   /** Last fields written per record id (merged, as PATCH does). */
   records: Map<string, Record<string, unknown>>
+  /** The same, per base. */
+  recordsByBase: Map<string, Map<string, Record<string, unknown>>>
   /** Resolves when `predicate` holds (checked every 50 ms); rejects after `timeoutMs`. */
   waitFor: (predicate: () => boolean, timeoutMs?: number, what?: string) => Promise<void>
   close: () => Promise<void>
@@ -45,14 +47,19 @@ function send (response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
 }
 
-export async function startAirtableStandIn (options: { apiKeys: string[] }): Promise<AirtableStandIn> {
+/**
+ * `bases`: base id → the one key that may write to it (another known key gets 403, an unknown
+ * base 404, as Airtable answers); without it any of `apiKeys` may write to any base.
+ */
+export async function startAirtableStandIn (options: { apiKeys: string[], bases?: Record<string, string> }): Promise<AirtableStandIn> {
   const standIn = {
     mode: 'ok' as StandInMode,
     slowMs: 2000,
     slowNext: 0,
-    isUnknownRecord: (_id: string): boolean => false,
+    isUnknownRecord: (_id: string, _baseId: string): boolean => false,
     requests: [] as StandInRequest[],
-    records: new Map<string, Record<string, unknown>>()
+    records: new Map<string, Record<string, unknown>>(),
+    recordsByBase: new Map<string, Map<string, Record<string, unknown>>>()
   }
   const server = createServer((request, response) => {
     void (async () => {
@@ -66,17 +73,28 @@ export async function startAirtableStandIn (options: { apiKeys: string[] }): Pro
       standIn.requests.push(entry)
       const answer = (status: number, payload: unknown) => { entry.status = status; send(response, status, payload) }
       if (request.method !== 'PATCH' || match === null) return answer(404, { error: 'NOT_FOUND' })
-      if (!options.apiKeys.includes(apiKey)) return answer(401, { error: { type: 'AUTHENTICATION_REQUIRED', message: 'Authentication required' } })
+      const knownKeys = [...options.apiKeys, ...Object.values(options.bases ?? {})]
+      if (!knownKeys.includes(apiKey)) return answer(401, { error: { type: 'AUTHENTICATION_REQUIRED', message: 'Authentication required' } })
+      if (options.bases !== undefined) {
+        const owner = options.bases[entry.baseId]
+        if (owner === undefined) return answer(404, { error: 'NOT_FOUND' })
+        if (owner !== apiKey) return answer(403, { error: { type: 'INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND', message: 'Invalid permissions, or the requested model was not found.' } })
+      }
       if (standIn.mode === 'reset') { entry.status = 'reset'; request.socket.destroy(); return }
       if (standIn.mode === '429') return answer(429, { errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] })
       if (standIn.mode === '500') return answer(500, { error: { type: 'SERVER_ERROR', message: 'Server error' } })
       if (standIn.mode === 'not-json') { response.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy error</html>'); return }
       if (standIn.mode === 'stalled-body') { response.writeHead(200, { 'content-type': 'application/json' }); response.write('{"records":['); return }
       if (records.length === 0 || records.length > 10) return answer(422, { error: { type: 'INVALID_RECORDS', message: 'You must provide an array of up to 10 record objects' } })
-      const unknown = records.find(r => standIn.isUnknownRecord(r.id))
+      const unknown = records.find(r => standIn.isUnknownRecord(r.id, entry.baseId))
       if (unknown !== undefined) return answer(404, { error: { type: 'NOT_FOUND', message: `Record ${unknown.id} does not exist` } })
       if (standIn.mode === 'slow' || (standIn.mode === 'ok' && standIn.slowNext > 0 && standIn.slowNext-- > 0)) await new Promise(resolve => setTimeout(resolve, standIn.slowMs))
-      for (const record of records) standIn.records.set(record.id, { ...standIn.records.get(record.id), ...record.fields })
+      const inBase = standIn.recordsByBase.get(entry.baseId) ?? new Map<string, Record<string, unknown>>()
+      standIn.recordsByBase.set(entry.baseId, inBase)
+      for (const record of records) {
+        standIn.records.set(record.id, { ...standIn.records.get(record.id), ...record.fields })
+        inBase.set(record.id, { ...inBase.get(record.id), ...record.fields })
+      }
       answer(200, { records: records.map(r => ({ id: r.id, createdTime: '2024-01-01T00:00:00.000Z', fields: standIn.records.get(r.id) })) })
     })()
   })
