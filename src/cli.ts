@@ -4,11 +4,16 @@ import { createDatabase, waitForDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { resolveDatabaseUrl } from './database-url.js'
 import { createLogger } from './logger.js'
+import { runReencryptSecrets, runSetAirtable } from './airtable/settings-commands.js'
+import { withEmbeddedSecretsKey } from './secrets/embedded-key.js'
 import { runActivate, UsageError } from './operations/activate-command.js'
 
 const USAGE = `usage: npm run cli -- <command>   (in the container image: node dist/src/cli.js <command>)
   create-client "<name>"   create a client and print its id and first API key
   migrate                  apply pending database migrations
+  set-airtable <clientId> --base app… --table <name>
+                           set the client's Airtable base, table and key (the key read from stdin)
+  reencrypt-secrets        re-encrypt stored keys under SECRETS_KEY (after a rotation: the old key in SECRETS_KEY_PREVIOUS)
   activate --url <base>    activate due scheduled campaigns through the internal listener
            [--max-calls 20] [--timeout-ms 60000]   (token: CRON_SECRET; exits 1 on any failure)`
 
@@ -46,7 +51,10 @@ const commands: Record<string, Command> = {
       await db.destroy()
     }
   },
-  activate: async (args, context) => { await runActivate(args, context.config.CRON_SECRET) }
+  activate: async (args, context) => { await runActivate(args, context.config.CRON_SECRET) },
+  // Zero-config mode: the SECRETS_KEY generated beside the embedded data, as the server reads it.
+  'set-airtable': async (args, context) => { await runSetAirtable(args, withEmbeddedSecretsKey(context.config), context.databaseUrl) },
+  'reencrypt-secrets': async (_args, context) => { await runReencryptSecrets(withEmbeddedSecretsKey(context.config), context.databaseUrl) }
 }
 
 async function main (): Promise<void> {

@@ -29,7 +29,7 @@ function requireSecrets (secrets: SecretBox | undefined): SecretBox {
  * Stores (or replaces) a client's settings. Failures its old settings caused are queued again in
  * the same transaction; jobs already waiting read the new settings on their next attempt.
  */
-export async function putAirtableSettings (deps: Deps, clientId: string, input: AirtableSettingsInput): Promise<AirtableSettings> {
+export async function putAirtableSettings (deps: Pick<Deps, 'db' | 'config' | 'secrets'>, clientId: string, input: AirtableSettingsInput): Promise<AirtableSettings> {
   const sealed = requireSecrets(deps.secrets).seal(input.apiKey, aad(clientId))
   return await deps.db.transaction().execute(async tx => {
     if (!await clientExists(tx, clientId)) throw notFound('client')

@@ -35,6 +35,8 @@ function interpolate (value: string, env: Record<string, string>): string {
     return given ?? ''
   })
 }
+// SECRETS_KEY has a shape of its own (32 bytes, base64).
+filledEnv.SECRETS_KEY = Buffer.alloc(32, 1).toString('base64')
 const requiredOnly = Object.fromEntries(['POSTGRES_PASSWORD', 'ADMIN_API_KEY', 'CRON_SECRET'].map(key => [key, filledEnv[key] ?? '']))
 const environmentOf = (service: Service, env: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, value]) => [key, interpolate(String(value), env)]))
@@ -122,4 +124,12 @@ t.test('the activator calls the api\'s internal port with the CLI', async t => {
   t.equal(environmentOf(activator as Service, filledEnv).CRON_SECRET, environmentOf(services.api as Service, filledEnv).CRON_SECRET, 'the same CRON_SECRET as the api')
   t.notOk('DATABASE_URL' in (activator?.environment ?? {}), 'needs no database')
   t.equal(activator?.depends_on?.api?.condition, 'service_healthy')
+})
+
+t.test('the api and the worker share SECRETS_KEY (and SECRETS_KEY_PREVIOUS for rotations) from .env', async t => {
+  for (const name of ['api', 'worker']) {
+    t.equal(services[name]?.environment?.SECRETS_KEY, '${SECRETS_KEY:-}', `${name}: SECRETS_KEY`)
+    t.equal(services[name]?.environment?.SECRETS_KEY_PREVIOUS, '${SECRETS_KEY_PREVIOUS:-}', `${name}: SECRETS_KEY_PREVIOUS`)
+    t.notOk(Object.keys(services[name]?.environment ?? {}).some(key => /^AIRTABLE_(API_KEY|BASE_ID|TABLE)$/.test(key)), `${name}: no global Airtable settings`)
+  }
 })

@@ -215,3 +215,12 @@ t.test('the disruption budget keeps an api pod while replicas allow it', async t
   t.ok(matches(budget?.spec?.selector?.matchLabels, api.spec?.template.metadata?.labels))
   t.ok(Number(budget?.spec?.minAvailable) < (api.spec?.replicas ?? 1), 'minAvailable below replicas, so drains can proceed')
 })
+
+t.test('SECRETS_KEY comes from the Secret, read by the api and the worker; no global Airtable settings', async t => {
+  t.ok(Object.keys(secret.stringData ?? {}).includes('SECRETS_KEY'), 'the Secret has SECRETS_KEY')
+  t.notOk('SECRETS_KEY' in (configMap.data ?? {}), 'never in the ConfigMap')
+  for (const deployment of [api, worker]) {
+    t.ok(podOf(deployment).containers[0]?.envFrom?.some(from => from.secretRef?.name === secret.metadata.name), `${deployment.metadata.name} reads the Secret`)
+  }
+  for (const key of ['AIRTABLE_API_KEY', 'AIRTABLE_BASE_ID', 'AIRTABLE_TABLE']) t.notOk(key in { ...configMap.data, ...secret.stringData }, `${key} is gone`)
+})
