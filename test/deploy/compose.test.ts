@@ -35,8 +35,9 @@ function interpolate (value: string, env: Record<string, string>): string {
     return given ?? ''
   })
 }
-// SECRETS_KEY has a shape of its own (32 bytes, base64).
+// SECRETS_KEY and SECRETS_KEY_PREVIOUS have a shape of their own (32 bytes, base64).
 filledEnv.SECRETS_KEY = Buffer.alloc(32, 1).toString('base64')
+filledEnv.SECRETS_KEY_PREVIOUS = Buffer.alloc(32, 2).toString('base64')
 const requiredOnly = Object.fromEntries(['POSTGRES_PASSWORD', 'ADMIN_API_KEY', 'CRON_SECRET'].map(key => [key, filledEnv[key] ?? '']))
 const environmentOf = (service: Service, env: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, value]) => [key, interpolate(String(value), env)]))
