@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import t from 'tap'
-import { airtableEnv, airtableStandIn, eventually, syncJobs , airtableClient } from '../helpers/airtable.js'
+import { airtableEnv, airtableStandIn, eventually, syncJobs, airtableClient } from '../helpers/airtable.js'
 import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 import { oneMessage, seedLeads } from '../helpers/seed.js'
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { resolveSyncFailures } from '../../src/airtable/repository.js'
 import { queueAirtableSync } from '../../src/airtable/sync-queue.js'
-import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs , airtableClient } from '../helpers/airtable.js'
+import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs, airtableClient } from '../helpers/airtable.js'
 import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 
 t.test('a batch that fails every attempt is kept, listed for its client, counted, and synced when retried', async t => {

@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import t from 'tap'
 import { queueAirtableSync } from '../../src/airtable/sync-queue.js'
 import type { DB } from '../../src/db/schema.js'
-import { airtableStandIn, airtableEnv, seedEnrollments, syncJobs , airtableClient } from '../helpers/airtable.js'
+import { airtableStandIn, airtableEnv, seedEnrollments, syncJobs, airtableClient } from '../helpers/airtable.js'
 import { buildTestApp } from '../helpers/app.js'
 
 // Queueing only: the worker is off (buildTestApp's default), so jobs stay in the table to inspect.

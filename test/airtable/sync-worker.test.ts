@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { queueAirtableSync } from '../../src/airtable/sync-queue.js'
 import { startWorker } from '../../src/jobs/worker.js'
-import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs , airtableClient } from '../helpers/airtable.js'
+import { airtableEnv, airtableStandIn, eventually, metricValue, seedEnrollments, syncJobs, airtableClient } from '../helpers/airtable.js'
 import { buildTestApp } from '../helpers/app.js'
 
 const worker = { WORKER_ENABLED: 'true', WORKER_CONCURRENCY: '4' }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
-import { airtableEnv, airtableStandIn, seedEnrollments , airtableClient } from '../helpers/airtable.js'
+import { airtableEnv, airtableStandIn, seedEnrollments, airtableClient } from '../helpers/airtable.js'
 import { REDIS_URL, buildTestApp } from '../helpers/app.js'
 
 // `npm run worker` is `tsx src/worker.ts`; the same entry, run as its own process.
