@@ -36,7 +36,7 @@ t.test('a Grafana dashboard with a Prometheus datasource variable and well-forme
 t.test('the panels the issue lists are there', async t => {
   const titles = queryPanels.map(panel => panel.title).join('\n')
   for (const wanted of [/Enrollment runs/, /Leads enrolled/, /Enrollment run duration/, /Partial enrollments/, /Last successful tick/, /Tick duration/,
-    /Sync queue/, /Failures kept/, /Tokens/, /Fallback/, /Requests by status/, /Latency/, /5xx/]) t.match(titles, wanted)
+    /Inbound messages/, /Sync queue/, /Failures kept/, /Tokens/, /Fallback/, /Requests by status/, /Latency/, /5xx/]) t.match(titles, wanted)
 })
 
 t.test('every metric a panel reads is served by /metrics of a running app', async t => {
