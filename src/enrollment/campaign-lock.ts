@@ -1,6 +1,6 @@
 import type pg from 'pg'
+import { campaignLockKey } from '../db/locks.js'
 
-const key = (campaignId: string): string => 'campaign:' + campaignId
 const LOCK_POLL_MS = 100
 
 /**
@@ -20,12 +20,12 @@ export async function withCampaignLock<T> (pool: pg.Pool, campaignId: string, wo
     const client = await pool.connect()
     let broken: Error | undefined
     try {
-      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as locked', [key(campaignId)])
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as locked', [campaignLockKey(campaignId)])
       if (rows[0]?.locked === true) {
         try {
           return await work()
         } finally {
-          await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key(campaignId)]).catch((error: Error) => { broken = error })
+          await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [campaignLockKey(campaignId)]).catch((error: Error) => { broken = error })
         }
       }
     } catch (error) {

@@ -1,5 +1,6 @@
 import pg from 'pg'
 import t from 'tap'
+import { campaignLockKey } from '../../src/db/locks.js'
 import { CRON_SECRET, buildTestApp, type TestApp } from '../helpers/app.js'
 import { oneMessage, seedLeads } from '../helpers/seed.js'
 
@@ -89,12 +90,12 @@ t.test('a campaign locked by another caller is skipped, then activated once the 
   const holder = new pg.Client({ connectionString: app.databaseUrl })
   await holder.connect()
   t.teardown(async () => { await holder.end() })
-  await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', ['campaign:' + id])
+  await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [campaignLockKey(id)])
   const skipped = (await tick(app)).json()
   t.same(skipped.skipped, [id])
   t.same(skipped.activated, [])
   t.equal((await status(app, id)).status, 'scheduled')
-  await holder.query('select pg_advisory_unlock(hashtextextended($1, 0))', ['campaign:' + id])
+  await holder.query('select pg_advisory_unlock(hashtextextended($1, 0))', [campaignLockKey(id)])
   t.same((await tick(app)).json().activated.map((a: { campaignId: string }) => a.campaignId), [id])
 })
 

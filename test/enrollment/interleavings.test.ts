@@ -1,5 +1,6 @@
 import t from 'tap'
 import { markActivated } from '../../src/activation/repository.js'
+import { campaignLockKey } from '../../src/db/locks.js'
 import { completeFinishedCampaigns } from '../../src/enrollment/completion.js'
 import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 import { createCampaign, topUp } from '../helpers/campaigns.js'
@@ -47,14 +48,14 @@ t.test('a top-up that waited while the campaign was cancelled is a 409, not an e
   await seedLeads(app, headers, [{ externalId: 'b', tags: ['t'] }])
   const holder = await app.ctx.lockPool.connect()
   t.teardown(() => { holder.release() })
-  await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [`campaign:${campaign.id}`])
+  await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [campaignLockKey(campaign.id)])
   let settled = false
   const toppingUp = Promise.resolve(topUp(app, headers, campaign.id)).finally(() => { settled = true })
   await new Promise(resolve => setTimeout(resolve, 300))
   t.notOk(settled, 'the top-up waits for the campaign')
   const cancelled = await app.api.inject({ method: 'POST', url: `/v1/campaigns/${campaign.id}/cancel`, headers })
   t.equal(cancelled.statusCode, 200)
-  await holder.query('select pg_advisory_unlock(hashtextextended($1, 0))', [`campaign:${campaign.id}`])
+  await holder.query('select pg_advisory_unlock(hashtextextended($1, 0))', [campaignLockKey(campaign.id)])
   const response = await toppingUp
   t.equal(response.statusCode, 409, response.body)
   t.match(response.json(), { type: /campaign-not-active$/ })
@@ -129,7 +130,7 @@ t.test('top-ups queued on a busy campaign neither stall other campaigns nor wait
   const busy = await createCampaign(app, first.headers, { targeting: { tags: ['t'] } })
   const holder = await app.ctx.lockPool.connect()
   t.teardown(() => { holder.release() })
-  await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [`campaign:${busy.id}`])
+  await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [campaignLockKey(busy.id)])
   // More waiting top-ups than the lock pool has connections (DATABASE_POOL_SIZE 8 in tests).
   const waiting = Array.from({ length: 12 }, async () => await topUp(app, first.headers, busy.id))
   await new Promise(resolve => setTimeout(resolve, 300))

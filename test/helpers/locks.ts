@@ -1,4 +1,5 @@
 import type { Test } from 'tap'
+import { clientLockKey } from '../../src/db/locks.js'
 import type { TestApp } from './app.js'
 
 /** Holds a client's advisory lock in an open transaction until `release()` (or the test's end). */
@@ -6,7 +7,7 @@ export async function holdClientLock (t: Test, app: TestApp, clientId: string): 
   const holder = await app.ctx.pool.connect()
   t.teardown(() => { holder.release() })
   await holder.query('begin')
-  await holder.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`client:${clientId}`])
+  await holder.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [clientLockKey(clientId)])
   return { release: async () => { await holder.query('rollback') } }
 }
 
