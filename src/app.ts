@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
-import sensible from '@fastify/sensible'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
@@ -148,7 +147,6 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
   await internal.register(activationRoutes)
 
   const api = baseApp(ctx, 'public')
-  await api.register(sensible)
   await api.register(contextPlugin, { ctx })
   await api.register(httpMetrics, { listener: 'public' })
   await api.register(swagger)
