@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { Timestamp, Uuid } from '../http/schemas.js'
+import { ListQuery, Timestamp, Uuid } from '../http/schemas.js'
 
 export const InboundAction = Type.Enum(['opted_out', 'opted_in', 'help', 'reply', 'unknown_sender'])
 
@@ -29,8 +29,7 @@ export const InboundMessage = Type.Object({
 export type InboundMessage = Static<typeof InboundMessage>
 
 export const InboundListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  cursor: Type.Optional(Type.String({ format: 'uuid', description: 'nextCursor from the previous page' })),
+  ...ListQuery.properties,
   leadId: Type.Optional(Type.String({ format: 'uuid', description: "only messages from this lead's phone (its conversation)" }))
 }, { additionalProperties: false })
 export type InboundListQuery = Static<typeof InboundListQuery>
