@@ -1,4 +1,5 @@
 import t from 'tap'
+import { clientLockKey } from '../../src/db/locks.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createCampaign } from '../helpers/campaigns.js'
 import { lockWaiter } from '../helpers/locks.js'
@@ -14,7 +15,7 @@ t.test('a STOP arriving while an enrollment chunk holds the client lock waits, t
   const chunk = await app.ctx.pool.connect()
   t.teardown(() => { chunk.release() })
   await chunk.query('begin')
-  await chunk.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`client:${clientId}`])
+  await chunk.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [clientLockKey(clientId)])
   await chunk.query(`insert into enrollments (campaign_id, lead_id, client_id, completes_at, next_step, next_due_at)
     values ($1, $2, $3, now() + interval '1 day', 0, now())`, [campaign.id, a, clientId])
 
