@@ -15,6 +15,7 @@ import leadRoutes from './leads/routes.js'
 import inboundRoutes from './inbound/routes.js'
 import messageRoutes from './messages/routes.js'
 import campaignRoutes from './campaigns/routes.js'
+import deliveryRoutes from './delivery/routes.js'
 import syncRoutes from './airtable/routes.js'
 import jobs from './plugins/jobs.js'
 import metricsRoutes from './operations/metrics-routes.js'
@@ -159,6 +160,7 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
       await client.register(leadRoutes)
       await client.register(campaignRoutes)
       await client.register(inboundRoutes)
+      await client.register(deliveryRoutes)
       await client.register(messageRoutes)
       await client.register(syncRoutes)
     })

@@ -46,6 +46,7 @@ export const EnvSchema = Type.Object({
   DEFAULT_PHONE_REGION: Type.String({ default: 'US', pattern: '^[A-Z]{2}$', description: 'ISO 3166 region that reads a phone number written without a + country code' }),
   SECRETS_KEY: Type.Optional(Type.String({ minLength: 1, description: '32 bytes, base64: encrypts stored third-party credentials' })),
   SECRETS_KEY_PREVIOUS: Type.Optional(Type.String({ minLength: 1, description: 'the key being rotated out: read, never written' })),
+  DELIVERY_STALE_AFTER_SECONDS: Type.Integer({ default: 86400, minimum: 60, description: 'a delivery not sent this long after its due time is skipped (stale) instead of going out late' }),
   WORKER_ENABLED: Type.Boolean({ default: true, description: 'run the job worker inside the API process' }),
   WORKER_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 50 }),
   WORKER_POLL_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 50, description: 'how often the worker looks for jobs whose retry time has come (new jobs arrive by LISTEN/NOTIFY)' })

@@ -27,7 +27,7 @@ export function createActivationMetrics (metrics: Metrics) {
     }),
     enrollmentsCompleted: new client.Counter({
       name: 'activation_enrollments_completed_total',
-      help: 'Enrollments moved to completed because their completesAt passed',
+      help: 'Enrollments the tick completed by skipping their last message (stale or no phone)',
       registers: [metrics.registry]
     }),
     tickDuration: new client.Histogram({

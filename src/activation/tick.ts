@@ -1,7 +1,8 @@
 import type { AppContext } from '../context.js'
 import { warningFor } from '../enrollment/warning.js'
-import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
-import { completeDueEnrollments, completeFinishedCampaigns } from '../enrollment/completion.js'
+import { completeFinishedCampaigns } from '../enrollment/completion.js'
+import { deliveryMetrics } from '../delivery/metrics.js'
+import { runDeliveryTick } from '../delivery/service.js'
 import { enrollCampaign } from '../enrollment/engine.js'
 import { enrollmentMetrics, observeRun } from '../enrollment/metrics.js'
 import { withCampaignLock } from '../enrollment/campaign-lock.js'
@@ -86,7 +87,9 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
     if (handled.has(campaignId)) continue // activated, failed or skipped a moment ago: once per call is enough
     await attempt(campaignId, async () => { result.continued.push(await enroll(campaignId, 'continuation')) })
   }
-  result.enrollmentsCompleted = await completeDueEnrollments(db, async (tx, completed) => await queueAirtableSyncForEnrollments(tx, config, completed))
+  // Due messages become deliveries; stale and phoneless ones are skipped, so enrollments end even
+  // when no sender runs. The tick's own budget bounds it; the next tick goes on.
+  result.enrollmentsCompleted = await runDeliveryTick(ctx, deliveryMetrics(ctx), () => Date.now() >= deadline || ctx.stopping.aborted)
   result.completed = await completeFinishedCampaigns(db)
   result.remaining = await countDueCampaigns(db, result.skipped)
   const idempotencyKeysPurged = await purgeExpiredKeys(db)

@@ -22,7 +22,7 @@ export async function countAudience (db: Queryable, clientId: string, targeting:
            count(*) filter (where l.opted_out)::int as "optedOut",
            count(*) filter (where not l.opted_out and a.lead_id is not null)::int as "activeElsewhere"
     from leads l
-    left join enrollments a on a.lead_id = l.id and a.status = 'active' and a.completes_at > now()
+    left join enrollments a on a.lead_id = l.id and a.status = 'active'
     where ${targetingCondition(clientId, targeting)}`.execute(db)
   return rows[0] ?? { totalMatching: 0, optedOut: 0, activeElsewhere: 0 }
 }

@@ -1,10 +1,9 @@
 import { sql } from 'kysely'
-import { queueAirtableSync, queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
+import { queueAirtableSync } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database, Tx } from '../db/database.js'
 import { clientLock } from '../db/locks.js'
 import type { Message, Targeting } from '../campaigns/schemas.js'
-import { completeDueEnrollments } from './completion.js'
 import { CAP_ORDER, eligibleCondition } from './matching.js'
 
 export type StopReason = 'enrollment_cap' | 'timeout'
@@ -120,8 +119,6 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
   let cursor: Cursor | undefined
   let result: ChunkResult
   let stoppedBy: StopReason | undefined
-  // Free the client's leads whose enrollment has run its course, so they count as eligible now.
-  await completeDueEnrollments(db, async (tx, completed) => await queueAirtableSyncForEnrollments(tx, options.config, completed), campaign.client_id)
   for (;;) {
     result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, options.config))
     enrolled += result.enrolled

@@ -24,8 +24,8 @@ export function targetingCondition (clientId: string, targeting: Targeting): Raw
   return sql<boolean>`(${sql.join(parts, sql` and `)})`
 }
 
-/** A lead active in any campaign right now (an enrollment past completesAt no longer counts). */
-export const activeSomewhere = sql<boolean>`exists (select 1 from enrollments a where a.lead_id = l.id and a.status = 'active' and a.completes_at > now())`
+/** A lead active in any campaign right now (until its last message is final, or it is stopped). */
+export const activeSomewhere = sql<boolean>`exists (select 1 from enrollments a where a.lead_id = l.id and a.status = 'active')`
 
 /**
  * Matches and may be enrolled in `campaignId` now: not opted out, not active anywhere, never

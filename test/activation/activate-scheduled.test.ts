@@ -155,7 +155,10 @@ t.test('continues time-budget stops; completes due enrollments and finished camp
   t.match(await status(app, created.id), { status: 'active', leads_enrolled: 7 })
   t.equal((await app.api.inject({ method: 'GET', url: `/v1/campaigns/${created.id}`, headers })).json().enrollmentPending, false)
 
-  await app.ctx.pool.query(`update enrollments set completes_at = now() - interval '1 second'`)
+  // No sender and no phones: each message the tick meets is skipped (no_phone), the next one is
+  // scheduled; once the last one is skipped the enrollment is completed.
+  t.equal((await tick(app)).json().enrollmentsCompleted, 0, 'message 1 is due a day after message 0')
+  await app.ctx.pool.query(`update enrollments set next_due_at = now() - interval '1 second' where next_due_at is not null`)
   const body = (await tick(app)).json()
   t.equal(body.enrollmentsCompleted, 7)
   t.same(body.completed, [created.id])

@@ -52,13 +52,15 @@ t.test('never twice in one campaign: not after completion, not after a stop', as
   const { id: clientId, headers } = await app.createClient()
   await seedLeads(app, headers, [{ externalId: 'l1', tags: ['x'] }, { externalId: 'l2', tags: ['x'] }, { externalId: 'l3', tags: ['y'] }])
   const ids = await leadIdsOf(app, clientId)
-  // All delays 0: completesAt = enrolledAt, so the next run completes these enrollments first.
+  // No phones: a sender's claim skips the message (no_phone), the last one, and completes them.
   const done = await createCampaign(app, headers, { targeting: { tags: ['x'] }, messages: instant })
   t.equal(done.leadsEnrolled, 2)
-  const { rows: due } = await app.ctx.pool.query("select count(*)::int as n from enrollments where campaign_id = $1 and status = 'active' and completes_at <= now()", [done.id])
-  t.equal(due[0].n, 2, 'both enrollments are past completesAt and not yet marked completed')
+  const busy = await app.api.inject({ method: 'POST', url: '/v1/campaigns/preview', headers, payload: { name: 'P', targeting: { tags: ['x'] }, messages: instant } })
+  t.match(busy.json(), { totalMatching: 0, excluded: { activeElsewhere: 2 } }, 'active until the last message is final, whatever completesAt says')
+  const claim = await app.api.inject({ method: 'POST', url: '/v1/deliveries/claim', headers, payload: {} })
+  t.same(claim.json(), { data: [] })
   const preview = await app.api.inject({ method: 'POST', url: '/v1/campaigns/preview', headers, payload: { name: 'P', targeting: { tags: ['x'] }, messages: instant } })
-  t.match(preview.json(), { totalMatching: 2, excluded: { activeElsewhere: 0 } }, 'an enrollment past completesAt no longer counts as active')
+  t.match(preview.json(), { totalMatching: 2, excluded: { activeElsewhere: 0 } }, 'a completed enrollment no longer counts as active')
   t.same(preview.json().sample.map((l: { externalId: string }) => l.externalId).sort(), ['l1', 'l2'])
   t.same((await topUp(app, headers, done.id)).json(), { enrolled: 0, totalMatching: 0, leadsEnrolled: 2 }, 'completed leads are not enrolled again')
   t.same(await enrolledExternalIds(app, done.id, 'completed'), ['l1', 'l2'])
@@ -79,7 +81,8 @@ t.test('never twice in one campaign: not after completion, not after a stop', as
   const { rows } = await app.ctx.pool.query('select count(*)::int as n from enrollments where campaign_id = $1', [done.id])
   t.equal(rows[0].n, 3)
 
-  // A completed enrollment frees the lead for another campaign.
+  // A completed enrollment frees the lead for another campaign (l4's message is skipped first).
+  t.same((await app.api.inject({ method: 'POST', url: '/v1/deliveries/claim', headers, payload: {} })).json(), { data: [] })
   const other = await createCampaign(app, headers, { targeting: { tags: ['x'] } })
   t.same(other.enrollment, { totalMatching: 3, enrolled: 3 })
 })

@@ -1,0 +1,92 @@
+import { sql } from 'kysely'
+import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
+import type { Config } from '../config.js'
+import type { Database } from '../db/database.js'
+import { advanceEnrollments } from './advance.js'
+import type { DeliveryRow } from './repository.js'
+
+export interface ClaimPass {
+  handed: DeliveryRow[]
+  /** How many of those were handed out again after their lease expired. */
+  leaseExpiries: number
+  skipped: { no_phone: number, stale: number }
+  /** Enrollments completed by a skip of their last message. */
+  completed: number
+}
+
+interface PassOptions {
+  limit: number
+  leaseSeconds: number
+  /** false: the tick's pass, which only skips (stale, no phone) and hands nothing out. */
+  handOut: boolean
+}
+
+/**
+ * One statement, one transaction: takes the client's due deliveries (pending, or leased with an
+ * expired lease), oldest dueAt first, with FOR UPDATE SKIP LOCKED (a delivery another claim holds
+ * is passed over, never returned twice). Those whose lead has no phone, or that are stale, are
+ * skipped and their enrollments move on (enrollments another transaction holds are skipped, not
+ * waited for: this statement never waits on a lock, so it cannot deadlock); the rest are leased,
+ * with attempts + 1 and the body rendered now. The Airtable mirror of enrollments a skip
+ * completed is queued in the same transaction.
+ */
+export async function claimPass (db: Database, config: Config, clientId: string, options: PassOptions): Promise<ClaimPass> {
+  const stale = sql`now() - make_interval(secs => ${config.DELIVERY_STALE_AFTER_SECONDS})`
+  return await db.transaction().execute(async tx => {
+    const { rows } = await sql<{ handed: DeliveryRow[] | null, expiries: number, no_phone: number, stale: number, ended: Array<{ campaignId: string, leadId: string }> | null }>`
+      with picked as (
+        select d.id, d.status as was, d.campaign_id, d.lead_id, d.step,
+          case when l.phone is null then 'no_phone' when d.due_at <= ${stale} then 'stale' end as skip
+        from deliveries d join leads l on l.id = d.lead_id
+        where d.client_id = ${clientId} and d.status in ('pending', 'leased') and d.due_at <= now()
+          and (d.status = 'pending' or d.lease_expires_at <= now())
+          ${options.handOut ? sql`` : sql`and (l.phone is null or d.due_at <= ${stale})`}
+        order by d.due_at
+        limit ${options.limit}
+        for update of d skip locked
+      ), movable as (
+        select e.campaign_id, e.lead_id from enrollments e
+        join picked p on p.campaign_id = e.campaign_id and p.lead_id = e.lead_id
+        where p.skip is not null and e.status = 'active'
+        for update of e skip locked
+      ), skipped as (
+        update deliveries d set status = 'skipped', skip_reason = p.skip, lease_expires_at = null, updated_at = now()
+        from picked p join movable m on m.campaign_id = p.campaign_id and m.lead_id = p.lead_id
+        where d.id = p.id
+        returning d.campaign_id, d.lead_id, d.step, false as stop, p.skip
+      ), moved as (${advanceEnrollments('skipped')}
+      ), handed as (
+        update deliveries d set status = 'leased', attempts = d.attempts + 1,
+          lease_expires_at = now() + make_interval(secs => ${options.leaseSeconds}),
+          recipient = l.phone,
+          body = replace(replace(c.messages->d.step->>'body', '{{first_name}}', l.first_name), '{{last_name}}', coalesce(l.last_name, '')),
+          updated_at = now()
+        from picked p, leads l, campaigns c
+        where d.id = p.id and p.skip is null and ${options.handOut} and l.id = d.lead_id and c.id = d.campaign_id
+        returning d.*, p.was
+      )
+      select
+        (select json_agg(h order by h.due_at) from handed h) as handed,
+        (select count(*)::int from handed where was = 'leased') as expiries,
+        (select count(*)::int from skipped where skip = 'no_phone') as no_phone,
+        (select count(*)::int from skipped where skip = 'stale') as stale,
+        (select json_agg(json_build_object('campaignId', m.campaign_id, 'leadId', m.lead_id)) from moved m where m.status = 'completed') as ended`.execute(tx)
+    const row = rows[0]
+    const ended = row?.ended ?? []
+    if (ended.length > 0) await queueAirtableSyncForEnrollments(tx, config, ended)
+    return {
+      handed: row?.handed ?? [],
+      leaseExpiries: row?.expiries ?? 0,
+      skipped: { no_phone: row?.no_phone ?? 0, stale: row?.stale ?? 0 },
+      completed: ended.length
+    }
+  })
+}
+
+/** Clients with due deliveries not handed out: one probe of deliveries_open_due per client. */
+export async function clientsWithOpenDue (db: Database): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select c.id from clients c where exists (
+      select 1 from deliveries d where d.client_id = c.id and d.status in ('pending', 'leased') and d.due_at <= now())`.execute(db)
+  return rows.map(r => r.id)
+}

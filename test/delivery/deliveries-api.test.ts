@@ -1,0 +1,185 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { createCampaign, leadIdsOf } from '../helpers/campaigns.js'
+import { claim, enrollmentOf, makeDue, report, tick } from '../helpers/deliveries.js'
+import { scrape } from '../helpers/metrics-text.js'
+import { seedLeads } from '../helpers/seed.js'
+
+const messages = [{ body: 'Hi {{first_name}} {{last_name}}!', delayMinutes: 0 }, { body: 'Bye {{first_name}}.', delayMinutes: 60 }]
+
+t.test('the sequence: rendered bodies, the next message after a delay, completion', async t => {
+  const app = await buildTestApp(t)
+  const { id: clientId, headers } = await app.createClient()
+  await seedLeads(app, headers, [{ externalId: 'ada', firstName: 'Ada', tags: ['x'], phone: '+15551230001', lastName: 'Lovelace' } as never, { externalId: 'bo', firstName: 'Bo', tags: ['x'], phone: '+15551230002' } as never])
+  const ids = await leadIdsOf(app, clientId)
+  const campaign = await createCampaign(app, headers, { targeting: { tags: ['x'] }, messages })
+  const first = await claim(app, headers)
+  t.equal(first.length, 2)
+  const ada = first.find(d => d.leadId === ids.get('ada'))
+  t.match(ada, { campaignId: campaign.id, step: 0, to: '+15551230001', body: 'Hi Ada Lovelace!', status: 'leased', attempts: 1, sentAt: null })
+  t.equal(first.find(d => d.leadId === ids.get('bo')).body, 'Hi Bo !', 'no last name: empty')
+  t.ok(Date.parse(ada.leaseExpiresAt) - Date.now() > 250_000, 'default lease: 300 s')
+  t.same(await claim(app, headers), [], 'leased: not handed out again')
+
+  const sent = await report(app, headers, ada.id, { outcome: 'sent', providerMessageId: 'SM1' })
+  t.equal(sent.statusCode, 200, sent.body)
+  t.match(sent.json(), { id: ada.id, status: 'sent', providerMessageId: 'SM1', leaseExpiresAt: null, sentAt: /^\d{4}-/ })
+  const moved = await enrollmentOf(app, headers, campaign.id, ids.get('ada') ?? '')
+  t.match(moved, { status: 'active', nextStep: 1, stopReason: null })
+  t.ok(Math.abs(Date.parse(moved.nextDueAt) - Date.now() - 3600_000) < 60_000, 'message 1 is due 60 minutes after message 0 was sent')
+  t.equal(moved.completesAt, moved.nextDueAt, 'the last message is the next one')
+  t.same(await claim(app, headers), [], 'message 1 is not due yet')
+
+  await makeDue(app)
+  const second = await claim(app, headers)
+  t.match(second, [{ step: 1, body: 'Bye Ada.', leadId: ids.get('ada') }])
+  t.equal((await report(app, headers, second[0].id, { outcome: 'sent' })).statusCode, 200)
+  t.match(await enrollmentOf(app, headers, campaign.id, ids.get('ada') ?? ''), { status: 'completed', nextStep: null, nextDueAt: null })
+
+  const stats = (await app.api.inject({ method: 'GET', url: `/v1/campaigns/${campaign.id}/stats`, headers })).json()
+  t.same(stats, {
+    enrollments: { active: 1, completed: 1, stopped: 0 },
+    stopReasons: { opted_out: 0, campaign_cancelled: 0, replied: 0, delivery_failed: 0 },
+    steps: [{ step: 0, pending: 0, leased: 1, sent: 1, failed: 0, skipped: 0 }, { step: 1, pending: 1, leased: 0, sent: 1, failed: 0, skipped: 0 }]
+  }, 'Bo\'s message 1 is counted pending before its row exists')
+
+  const bo = first.find(d => d.leadId === ids.get('bo'))
+  await report(app, headers, bo.id, { outcome: 'sent' })
+  await makeDue(app)
+  await report(app, headers, (await claim(app, headers))[0].id, { outcome: 'sent' })
+  t.same((await tick(app)).completed, [campaign.id], 'the tick completes the campaign once every enrollment ended')
+
+  const list = (await app.api.inject({ method: 'GET', url: `/v1/deliveries?campaignId=${campaign.id}&status=sent&limit=3`, headers })).json()
+  t.equal(list.data.length, 3)
+  t.ok(list.nextCursor)
+  const rest = (await app.api.inject({ method: 'GET', url: `/v1/deliveries?campaignId=${campaign.id}&status=sent&cursor=${list.nextCursor}`, headers })).json()
+  t.equal(rest.data.length, 1)
+  t.equal(rest.nextCursor, null)
+  const byLead = (await app.api.inject({ method: 'GET', url: `/v1/deliveries?leadId=${ids.get('bo')}`, headers })).json()
+  t.same(byLead.data.map((d: { step: number }) => d.step), [0, 1])
+
+  const metrics = await scrape(app)
+  t.equal(metrics.value('deliveries_claimed_total'), 4)
+  t.equal(metrics.value('deliveries_sent_total'), 4)
+  t.equal(metrics.value('delivery_oldest_due_age_seconds'), 0)
+})
+
+t.test('leases expire and are claimed again; retryable failures back off; the 5th failure is final', async t => {
+  const app = await buildTestApp(t)
+  const { id: clientId, headers } = await app.createClient()
+  await seedLeads(app, headers, [{ externalId: 'a', tags: ['x'], phone: '+15551230001' } as never])
+  const ids = await leadIdsOf(app, clientId)
+  const campaign = await createCampaign(app, headers, { targeting: { tags: ['x'] }, messages })
+  const [leased] = await claim(app, headers, { leaseSeconds: 10, limit: 1 })
+  t.same(await claim(app, headers), [])
+  await app.ctx.pool.query(`update deliveries set lease_expires_at = now() - interval '1 second'`)
+  const again = await claim(app, headers)
+  t.match(again, [{ id: leased.id, attempts: 2, status: 'leased' }], 'an expired lease: the same delivery, attempts + 1')
+  t.equal((await scrape(app)).value('delivery_lease_expiries_total'), 1)
+
+  const waits: number[] = []
+  for (let attempt = 2; attempt <= 4; attempt++) {
+    const failed = await report(app, headers, leased.id, { outcome: 'failed', error: 'carrier busy' })
+    t.match(failed.json(), { status: 'pending', attempts: attempt, error: 'carrier busy' })
+    waits.push(Math.round((Date.parse(failed.json().dueAt) - Date.now()) / 60_000))
+    t.same(await claim(app, headers), [], 'backing off')
+    await makeDue(app)
+    t.match(await claim(app, headers), [{ id: leased.id, attempts: attempt + 1 }])
+  }
+  t.same(waits, [2, 4, 8], 'backoff doubles (1 minute after the first failed attempt)')
+  const last = await report(app, headers, leased.id, { outcome: 'failed', error: 'still busy' })
+  t.match(last.json(), { status: 'failed', attempts: 5 }, 'the 5th failed attempt is final')
+  t.match(await enrollmentOf(app, headers, campaign.id, ids.get('a') ?? ''), { status: 'stopped', stopReason: 'delivery_failed', nextStep: null })
+  const metrics = await scrape(app)
+  t.equal(metrics.value('deliveries_failed_total', { final: 'false' }), 3)
+  t.equal(metrics.value('deliveries_failed_total', { final: 'true' }), 1)
+})
+
+t.test('a failure that is not retryable is final at once', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  await seedLeads(app, headers, [{ externalId: 'a', tags: ['x'], phone: '+15551230001' } as never])
+  const campaign = await createCampaign(app, headers, { targeting: { tags: ['x'] }, messages })
+  const [delivery] = await claim(app, headers)
+  t.match((await report(app, headers, delivery.id, { outcome: 'failed', retryable: false, error: 'invalid number' })).json(), { status: 'failed', attempts: 1 })
+  const stats = (await app.api.inject({ method: 'GET', url: `/v1/campaigns/${campaign.id}/stats`, headers })).json()
+  t.match(stats, { enrollments: { stopped: 1 }, stopReasons: { delivery_failed: 1 }, steps: [{ failed: 1 }, { pending: 0 }] })
+})
+
+t.test('results: the same again changes nothing, another outcome conflicts, another client\'s is not found', async t => {
+  const app = await buildTestApp(t)
+  const one = await app.createClient()
+  const two = await app.createClient()
+  await seedLeads(app, one.headers, Array.from({ length: 4 }, (_, i) => ({ externalId: `a${i}`, tags: ['x'], phone: `+1555123000${i}` }) as never))
+  await seedLeads(app, two.headers, [{ externalId: 'z', tags: ['x'], phone: '+15551239999' } as never])
+  await createCampaign(app, one.headers, { targeting: { tags: ['x'] }, messages })
+  await createCampaign(app, two.headers, { targeting: { tags: ['x'] }, messages })
+  const mine = await claim(app, one.headers)
+  const [theirs] = await claim(app, two.headers)
+  t.equal(mine.length, 4)
+  const [a, b, c, d] = mine
+  t.equal((await report(app, one.headers, a.id, { outcome: 'sent' })).statusCode, 200)
+  const repeat = await report(app, one.headers, a.id, { outcome: 'sent', providerMessageId: 'other' })
+  t.equal(repeat.statusCode, 200)
+  t.equal(repeat.json().providerMessageId, null, 'nothing changed')
+  const clash = await report(app, one.headers, a.id, { outcome: 'failed' })
+  t.equal(clash.statusCode, 409)
+  t.match(clash.json(), { status: 409, detail: /already sent/ })
+  t.equal((await report(app, one.headers, theirs.id, { outcome: 'sent' })).statusCode, 404, "another client's delivery")
+  t.equal((await report(app, two.headers, theirs.id, { outcome: 'sent' })).statusCode, 200, 'still leased for its owner')
+
+  const batch = await app.api.inject({
+    method: 'POST', url: '/v1/deliveries/results', headers: one.headers,
+    payload: { results: [
+      { id: a.id, outcome: 'sent' }, { id: b.id, outcome: 'sent' }, { id: c.id, outcome: 'failed', retryable: false },
+      { id: a.id, outcome: 'failed' }, { id: theirs.id, outcome: 'sent' }, { id: d.id, outcome: 'sent' }, { id: d.id, outcome: 'sent' }
+    ] }
+  })
+  t.equal(batch.statusCode, 200, batch.body)
+  t.same(batch.json(), {
+    applied: 3, unchanged: 2, notFound: [theirs.id],
+    conflicts: [{ id: a.id, detail: 'an earlier result for this delivery in the same batch says sent' }]
+  })
+  const tooMany = await app.api.inject({ method: 'POST', url: '/v1/deliveries/results', headers: one.headers, payload: { results: Array.from({ length: 501 }, () => ({ id: a.id, outcome: 'sent' })) } })
+  t.equal(tooMany.statusCode, 400)
+  const bad = await app.api.inject({ method: 'POST', url: '/v1/deliveries/claim', headers: one.headers, payload: { limit: 501, leaseSeconds: 5 } })
+  t.equal(bad.statusCode, 400)
+  t.same(bad.json().errors.map((e: { path: string }) => e.path).sort(), ['leaseSeconds', 'limit'])
+  const listed = (await app.api.inject({ method: 'GET', url: '/v1/deliveries', headers: two.headers })).json()
+  t.same(listed.data.map((x: { id: string }) => x.id), [theirs.id], 'a client lists only its own')
+})
+
+t.test('skips: a lead without a phone, and a message left unsent past the stale limit', async t => {
+  const app = await buildTestApp(t, { env: { DELIVERY_STALE_AFTER_SECONDS: '3600' } })
+  const { id: clientId, headers } = await app.createClient()
+  await seedLeads(app, headers, [{ externalId: 'nophone', tags: ['x'] }, { externalId: 'late', tags: ['x'], phone: '+15551230001' } as never])
+  const ids = await leadIdsOf(app, clientId)
+  const campaign = await createCampaign(app, headers, { targeting: { tags: ['x'] }, messages })
+  await app.ctx.pool.query(`update enrollments set next_due_at = now() - interval '2 hours' where lead_id = $1`, [ids.get('late')])
+  t.same(await claim(app, headers), [], 'neither is handed out')
+  const { rows } = await app.ctx.pool.query('select lead_id, step, status, skip_reason from deliveries order by step')
+  t.same(rows.map(r => [r.lead_id, r.step, r.status, r.skip_reason]).sort(), [[ids.get('late'), 0, 'skipped', 'stale'], [ids.get('nophone'), 0, 'skipped', 'no_phone']].sort())
+  t.match(await enrollmentOf(app, headers, campaign.id, ids.get('nophone') ?? ''), { status: 'active', nextStep: 1 })
+
+  // No sender at all: the tick skips what is left and the enrollments end.
+  await makeDue(app)
+  await app.ctx.pool.query(`update enrollments set next_due_at = now() - interval '2 hours' where lead_id = $1`, [ids.get('late')])
+  const result = await tick(app)
+  t.equal(result.enrollmentsCompleted, 2)
+  t.same(result.completed, [campaign.id])
+  const metrics = await scrape(app)
+  t.equal(metrics.value('deliveries_skipped_total', { reason: 'no_phone' }), 2)
+  t.equal(metrics.value('deliveries_skipped_total', { reason: 'stale' }), 2)
+  t.equal(metrics.value('deliveries_claimed_total'), 0)
+})
+
+t.test('the oldest due age gauge', async t => {
+  const app = await buildTestApp(t)
+  const { headers } = await app.createClient()
+  await seedLeads(app, headers, [{ externalId: 'a', tags: ['x'], phone: '+15551230001' } as never])
+  await createCampaign(app, headers, { targeting: { tags: ['x'] }, messages })
+  await tick(app)
+  await app.ctx.pool.query(`update deliveries set due_at = now() - interval '10 minutes'`)
+  const age = (await scrape(app)).value('delivery_oldest_due_age_seconds') ?? 0
+  t.ok(age >= 600 && age < 700, `${age}`)
+})
