@@ -5,6 +5,7 @@ import type { SendWindow } from '../delivery/send-window.js'
 import type { Campaign, CampaignInput, CampaignPatch, Enrollment, Message, Targeting } from './schemas.js'
 import { totalDelayMinutes } from './rules.js'
 import { afterCursor } from '../db/pagination.js'
+import { windowedDueTime } from '../delivery/materialize.js'
 
 export type CampaignRow = Selectable<CampaignsTable>
 
@@ -96,22 +97,28 @@ export async function setCampaignStatus (db: Queryable, id: string, status: Camp
 }
 
 export async function listEnrollments (db: Queryable, campaignId: string, options: { limit: number, cursor?: string }): Promise<Enrollment[]> {
-  // The next message's due time: its delivery's once made, else the enrollment's own.
-  const { rows } = await sql<{ lead_id: string, status: Enrollment['status'], enrolled_at: Date, completes_at: Date, stop_reason: Enrollment['stopReason'], next_step: number | null, next_due_at: Date | null }>`
-    select e.lead_id, e.status, e.enrolled_at, e.completes_at, e.stop_reason, e.next_step, coalesce(d.due_at, e.next_due_at) as next_due_at
+  // The next message's due time: its delivery's once made, else the enrollment's own moved into
+  // the send window (read in the lead's zone), as the delivery will be made.
+  const { rows } = await sql<{ lead_id: string, status: Enrollment['status'], enrolled_at: Date, completes_at: Date, stop_reason: Enrollment['stopReason'], next_step: number | null, due_at: Date | null, raw_due_at: Date | null, timezone: string | null, send_window: SendWindow | null }>`
+    select e.lead_id, e.status, e.enrolled_at, e.completes_at, e.stop_reason, e.next_step, d.due_at, e.next_due_at as raw_due_at, l.timezone, c.send_window
     from enrollments e
+    join campaigns c on c.id = e.campaign_id
+    left join leads l on l.id = e.lead_id and e.next_due_at is not null and c.send_window is not null
     left join deliveries d on d.campaign_id = e.campaign_id and d.lead_id = e.lead_id and d.step = e.next_step and d.status in ('pending', 'leased')
     where e.campaign_id = ${campaignId} ${options.cursor !== undefined ? sql`and e.lead_id > ${options.cursor}` : sql``}
     order by e.lead_id limit ${options.limit + 1}`.execute(db)
-  return rows.map(row => ({
-    leadId: row.lead_id,
-    status: row.status,
-    enrolledAt: row.enrolled_at.toISOString(),
-    completesAt: row.completes_at.toISOString(),
-    stopReason: row.stop_reason,
-    nextStep: row.status === 'active' ? row.next_step : null,
-    nextDueAt: row.status === 'active' ? iso(row.next_due_at) : null
-  }))
+  return rows.map(row => {
+    const nextDue = row.due_at ?? (row.raw_due_at === null ? null : windowedDueTime(row.raw_due_at, row.send_window, row.timezone))
+    return {
+      leadId: row.lead_id,
+      status: row.status,
+      enrolledAt: row.enrolled_at.toISOString(),
+      completesAt: row.completes_at.toISOString(),
+      stopReason: row.stop_reason,
+      nextStep: row.status === 'active' ? row.next_step : null,
+      nextDueAt: row.status === 'active' ? iso(nextDue) : null
+    }
+  })
 }
 
 /** Campaigns of every client per status, for /metrics: one grouped count. */

@@ -2,6 +2,19 @@ import { sql } from 'kysely'
 import type { Database } from '../db/database.js'
 import { nextSendTime, type SendWindow } from './send-window.js'
 
+/**
+ * When a message due at `due` may go out: the send window's next opening, read in the lead's zone
+ * when it has one. A window the API would refuse (only in data written around it) or a zone the
+ * runtime does not know never blocks a message: it goes out as due.
+ */
+export function windowedDueTime (due: Date, window: SendWindow | null, leadTimeZone: string | null): Date {
+  try {
+    return nextSendTime(due, window, leadTimeZone)
+  } catch {
+    return due
+  }
+}
+
 interface DueMessage {
   campaign_id: string
   lead_id: string
@@ -21,13 +34,13 @@ interface DueMessage {
 export async function materializeDueMessages (db: Database, clientId: string, limit: number): Promise<number> {
   return await db.transaction().execute(async tx => {
     const { rows } = await sql<DueMessage>`
-      select e.campaign_id, e.lead_id, e.next_step, e.next_due_at, null::jsonb as send_window, null::text as timezone
+      select e.campaign_id, e.lead_id, e.next_step, e.next_due_at, c.send_window, l.timezone
       from enrollments e join campaigns c on c.id = e.campaign_id join leads l on l.id = e.lead_id
       where e.client_id = ${clientId} and e.status = 'active' and e.next_due_at <= now()
       order by e.next_due_at limit ${limit}
       for update of e skip locked`.execute(tx)
     if (rows.length === 0) return 0
-    const dueAt = rows.map(row => nextSendTime(row.next_due_at, row.send_window, row.timezone).toISOString())
+    const dueAt = rows.map(row => windowedDueTime(row.next_due_at, row.send_window, row.timezone).toISOString())
     await sql`
       with m as (
         select * from unnest(${rows.map(r => r.campaign_id)}::uuid[], ${rows.map(r => r.lead_id)}::uuid[], ${rows.map(r => r.next_step)}::int[], ${dueAt}::timestamptz[])

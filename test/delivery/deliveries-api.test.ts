@@ -183,3 +183,27 @@ t.test('the oldest due age gauge', async t => {
   const age = (await scrape(app)).value('delivery_oldest_due_age_seconds') ?? 0
   t.ok(age >= 600 && age < 700, `${age}`)
 })
+
+t.test('send window: read in the lead\'s zone when it has one, else the window\'s', async t => {
+  const app = await buildTestApp(t)
+  const { id: clientId, headers } = await app.createClient()
+  await seedLeads(app, headers, [
+    { externalId: 'tokyo', tags: ['x'], phone: '+15551230001', timezone: 'Asia/Tokyo' } as never,
+    { externalId: 'plain', tags: ['x'], phone: '+15551230002' } as never
+  ])
+  const ids = await leadIdsOf(app, clientId)
+  // A one-hour window starting two hours from now (UTC), so now is outside it.
+  const hour = (new Date().getUTCHours() + 2) % 24
+  const pad = (h: number) => String(h).padStart(2, '0') + ':00'
+  const sendWindow = { start: pad(hour), end: hour === 23 ? '24:00' : pad(hour + 1), timezone: 'Europe/London' }
+  const campaign = await createCampaign(app, headers, { targeting: { tags: ['x'] }, messages, sendWindow })
+  const { nextSendTime } = await import('../../src/delivery/send-window.js')
+  const { rows } = await app.ctx.pool.query<{ lead_id: string, enrolled_at: Date }>('select lead_id, enrolled_at from enrollments')
+  const expected = new Map(rows.map(r => [r.lead_id, nextSendTime(r.enrolled_at, sendWindow, r.lead_id === ids.get('tokyo') ? 'Asia/Tokyo' : null).toISOString()]))
+  t.not(expected.get(ids.get('tokyo') ?? ''), expected.get(ids.get('plain') ?? ''), 'two zones, two due times')
+  for (const [lead, due] of expected) t.equal((await enrollmentOf(app, headers, campaign.id, lead)).nextDueAt, due, 'nextDueAt shows the window')
+  t.same(await claim(app, headers), [], 'outside the window: nothing is due')
+  const { rows: made } = await app.ctx.pool.query<{ lead_id: string, due_at: Date }>('select lead_id, due_at from deliveries')
+  t.same(Object.fromEntries(made.map(r => [r.lead_id, r.due_at.toISOString()])), Object.fromEntries(expected), 'the rows are due at the window\'s opening')
+  for (const [lead, due] of expected) t.equal((await enrollmentOf(app, headers, campaign.id, lead)).nextDueAt, due, 'the same once the row exists')
+})
