@@ -6,7 +6,7 @@ import t from 'tap'
 import { stringify } from 'yaml'
 import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 import { createCampaign } from '../helpers/campaigns.js'
-import { readText } from '../helpers/deploy-files.js'
+import { readText, readYaml } from '../helpers/deploy-files.js'
 import { scrape } from '../helpers/metrics-text.js'
 import { metricNames } from '../helpers/promql.js'
 import { seedLeads } from '../helpers/seed.js'
@@ -20,6 +20,8 @@ const dashboard = JSON.parse(readText('deploy/monitoring/grafana-dashboard.json'
 const panels = dashboard.panels.flatMap(panel => [panel, ...(panel.panels ?? [])])
 const queryPanels = panels.filter(panel => panel.type !== 'row')
 const exprs = queryPanels.flatMap(panel => (panel.targets ?? []).map(target => ({ panel: panel.title, expr: target.expr })))
+const alertExprs = (readYaml('deploy/monitoring/alerts.yaml')[0] as { groups: Array<{ rules: Array<{ alert: string, expr: string }> }> })
+  .groups.flatMap(group => group.rules).map(rule => ({ panel: `alert ${rule.alert}`, expr: rule.expr }))
 
 t.test('a Grafana dashboard with a Prometheus datasource variable and well-formed panels', async t => {
   t.equal(dashboard.uid, 'campaign-service')
@@ -35,11 +37,11 @@ t.test('a Grafana dashboard with a Prometheus datasource variable and well-forme
 
 t.test('the panels the issue lists are there', async t => {
   const titles = queryPanels.map(panel => panel.title).join('\n')
-  for (const wanted of [/Enrollment runs/, /Leads enrolled/, /Enrollment run duration/, /Partial enrollments/, /Last successful tick/, /Tick duration/,
+  for (const wanted of [/Enrollment runs/, /Leads enrolled/, /Enrollment run duration/, /Partial enrollments/, /Last successful tick/, /Tick duration/, /Deliveries by outcome/, /Oldest due delivery/,
     /Inbound messages/, /Sync queue/, /Failures kept/, /Tokens/, /Fallback/, /Requests by status/, /Latency/, /5xx/]) t.match(titles, wanted)
 })
 
-t.test('every metric a panel reads is served by /metrics of a running app', async t => {
+t.test('every metric a panel or an alert reads is served by /metrics of a running app', async t => {
   const standIn = await startAzureStandIn(t)
   const app = await buildTestApp(t, { env: azureEnv(standIn, { GENERATE_DAILY_TOKEN_BUDGET: '100000' }) })
   // Enough traffic that labelled series exist: enrollment with a cap stop, a tick, a generation.
@@ -56,7 +58,7 @@ t.test('every metric a panel reads is served by /metrics of a running app', asyn
   // # TYPE line names it, and a histogram's series carry the suffixes.
   const SUFFIXES: Record<string, string[]> = { histogram: ['_bucket', '_count', '_sum'], summary: ['', '_count', '_sum'] }
   for (const [family, type] of metrics.types) for (const suffix of SUFFIXES[type] ?? ['']) served.add(family + suffix)
-  const used = exprs.flatMap(({ panel, expr }) => metricNames(expr).map(name => ({ panel, name })))
+  const used = [...exprs, ...alertExprs].flatMap(({ panel, expr }) => metricNames(expr).map(name => ({ panel, name })))
   t.ok(used.length >= queryPanels.length, `${used.length} metric references`)
   for (const { panel, name } of used) t.ok(served.has(name), `${panel}: ${name} is served`)
   const withoutSeries = [...new Set(used.map(use => use.name))].filter(name => !metrics.samples.some(sample => sample.name === name))
