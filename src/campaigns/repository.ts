@@ -2,7 +2,7 @@ import { type Selectable, sql } from 'kysely'
 import type { Queryable } from '../db/database.js'
 import type { CampaignStatus, CampaignsTable } from '../db/schema.js'
 import type { SendWindow } from '../delivery/send-window.js'
-import type { Campaign, CampaignInput, CampaignPatch, Enrollment, Message, Targeting } from './schemas.js'
+import type { Campaign, CampaignInput, CampaignPatch, Enrollment, Targeting } from './schemas.js'
 import { totalDelayMinutes } from './rules.js'
 import { afterCursor } from '../db/pagination.js'
 import { windowedDueTime } from '../delivery/materialize.js'
@@ -16,11 +16,11 @@ export function toCampaign (row: CampaignRow): Campaign {
     id: row.id,
     name: row.name,
     status: row.status,
-    targeting: row.targeting as Targeting,
-    messages: row.messages as Message[],
+    targeting: row.targeting,
+    messages: row.messages,
     startAt: iso(row.start_at),
     maxLeadsToEnroll: row.max_leads_to_enroll,
-    sendWindow: row.send_window as SendWindow | null,
+    sendWindow: row.send_window,
     stopOnReply: row.stop_on_reply,
     leadsEnrolled: row.leads_enrolled,
     enrollmentPending: row.enrollment_pending,

@@ -5,7 +5,7 @@ import { IdParams, IdempotencyHeaders, ListQuery, listOf, page, problemResponses
 import { runIdempotent } from '../idempotency/idempotency.js'
 import { listCampaigns, listEnrollments, toCampaign } from './repository.js'
 import { Campaign, CampaignInput, CampaignListQuery, CampaignPatch, CreatedCampaign, EnrollResult, Enrollment, Preview } from './schemas.js'
-import { cancelCampaign, createCampaign, enrollMore, patchCampaign, previewCampaign, requireCampaign, type CampaignServices, type CreatedCampaign as Created } from './service.js'
+import { cancelCampaign, createCampaign, enrollMore, patchCampaign, previewCampaign, requireCampaign, type CampaignServices } from './service.js'
 
 const security = [{ clientKey: [] }]
 const tags = ['campaigns']
@@ -26,7 +26,7 @@ const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
       clientId: request.clientId, scope: 'POST /v1/campaigns', key: request.headers['idempotency-key'], body: request.body
     }, async campaignId => ({ status: 201, body: await createCampaign(servicesFor(request), request.clientId, request.body, campaignId) }))
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
-    return await reply.code(result.status as 201).send(result.body as Created)
+    return await reply.code(result.status).send(result.body)
   })
 
   app.post('/campaigns/preview', {

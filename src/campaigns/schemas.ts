@@ -89,6 +89,7 @@ export const CreatedCampaign = Type.Object({
   enrollment: Type.Optional(Type.Object({ totalMatching: Type.Integer(), enrolled: Type.Integer() }, { description: 'present when the campaign started at once' })),
   warning: Type.Optional(EnrollmentWarning)
 })
+export type CreatedCampaign = Static<typeof CreatedCampaign>
 
 export const EnrollResult = Type.Object({
   enrolled: Type.Integer(),

@@ -14,7 +14,7 @@ import { toLead } from '../leads/repository.js'
 import { findCampaign, insertCampaign, setCampaignStatus, toCampaign, updateScheduledCampaign, type CampaignRow } from './repository.js'
 import { countAudience, sampleAudience } from './preview.js'
 import { assertCampaignRules } from './rules.js'
-import type { Campaign, CampaignInput, CampaignPatch, EnrollResult, EnrollmentWarning, Preview } from './schemas.js'
+import type { Campaign, CampaignInput, CampaignPatch, CreatedCampaign, EnrollResult, Preview } from './schemas.js'
 
 export interface CampaignServices {
   db: Database
@@ -49,8 +49,6 @@ export async function requireCampaign (db: Database, clientId: string, id: strin
   if (row === undefined) throw notFound('campaign')
   return row
 }
-
-export type CreatedCampaign = Campaign & { enrollment?: { totalMatching: number, enrolled: number }, warning?: EnrollmentWarning }
 
 /**
  * Creates campaign `id` (the Idempotency-Key's resource id, else a new one); one that starts now

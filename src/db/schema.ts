@@ -1,4 +1,6 @@
-import type { ColumnType, Generated } from 'kysely'
+import type { ColumnType, Generated, JSONColumnType } from 'kysely'
+import type { Message, Targeting } from '../campaigns/schemas.js'
+import type { SendWindow } from '../delivery/send-window.js'
 
 // Kysely's view of the tables created in db/migrations. Timestamps are read as Date
 // and written as Date or an SQL expression.
@@ -52,15 +54,15 @@ export interface CampaignsTable {
   client_id: string
   name: string
   status: CampaignStatus
-  targeting: ColumnType<unknown, string, string>
-  messages: ColumnType<unknown, string, string>
+  targeting: JSONColumnType<Targeting>
+  messages: JSONColumnType<Message[]>
   total_delay_minutes: number
   start_at: NullableTimestamp
   max_leads_to_enroll: number | null
   leads_enrolled: Generated<number>
   enrollment_pending: Generated<boolean>
   /** A SendWindow, or null (0010). */
-  send_window: ColumnType<unknown, string | null | undefined, string | null>
+  send_window: JSONColumnType<SendWindow | null, string | null | undefined, string | null>
   created_at: Timestamp
   updated_at: Timestamp
   activated_at: NullableTimestamp

@@ -3,7 +3,7 @@ import { queueAirtableSync } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database, Tx } from '../db/database.js'
 import { clientLock } from '../db/locks.js'
-import type { Message, Targeting } from '../campaigns/schemas.js'
+import type { Targeting } from '../campaigns/schemas.js'
 import { CAP_ORDER, eligibleCondition } from './matching.js'
 
 export type StopReason = 'enrollment_cap' | 'timeout'
@@ -41,16 +41,6 @@ interface ChunkResult {
 /** Position in the cap order after the last enrolled lead; created_at as text keeps microseconds. */
 interface Cursor { rank: number, createdAt: string, id: string }
 
-interface CampaignState {
-  client_id: string
-  status: string
-  targeting: unknown
-  messages: unknown
-  total_delay_minutes: number
-  max_leads_to_enroll: number | null
-  leads_enrolled: number
-}
-
 /**
  * One committed chunk: under the client's advisory lock (every write that decides who is
  * enrolled takes it), re-read the campaign, then one INSERT ... SELECT of the next eligible
@@ -66,18 +56,18 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   // campaign between this read and the insert; it waits, then sees enrollment_pending.
   const campaign = await tx.selectFrom('campaigns')
     .select(['client_id', 'status', 'targeting', 'messages', 'total_delay_minutes', 'max_leads_to_enroll', 'leads_enrolled'])
-    .where('id', '=', campaignId).forUpdate().executeTakeFirstOrThrow() as CampaignState
+    .where('id', '=', campaignId).forUpdate().executeTakeFirstOrThrow()
   if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true }
   const capLeft = campaign.max_leads_to_enroll === null ? Infinity : campaign.max_leads_to_enroll - campaign.leads_enrolled
   if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false }
   const take = Math.min(limit, capLeft)
   // Message 0 falls due this long after enrollment; its delivery row is made when it is due.
-  const firstDelay = (campaign.messages as Message[])[0]?.delayMinutes ?? 0
+  const firstDelay = campaign.messages[0]?.delayMinutes ?? 0
   const after = cursor === undefined ? sql`true` : sql`(l.enroll_rank, l.created_at, l.id) > (${cursor.rank}, ${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`
   const { rows } = await sql<{ enrolled: number, lead_ids: string[] | null, rank: number | null, created_at: string | null, id: string | null }>`
     with picked as materialized (
       select l.id, l.enroll_rank, l.created_at from leads l
-      where ${eligibleCondition(clientId, campaignId, campaign.targeting as Targeting)} and ${after}
+      where ${eligibleCondition(clientId, campaignId, campaign.targeting)} and ${after}
       order by ${CAP_ORDER}
       limit ${take}
     ), inserted as (
@@ -128,7 +118,7 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
     if (Date.now() - started >= options.budgetMs || options.signal?.aborted === true) { stoppedBy = 'timeout'; break }
   }
   // Only a stop leaves eligible leads behind; count them once, at the end, instead of up front.
-  const remaining = stoppedBy === undefined ? 0 : await countEligible(db, campaignId, campaign.client_id, campaign.targeting as Targeting)
+  const remaining = stoppedBy === undefined ? 0 : await countEligible(db, campaignId, campaign.client_id, campaign.targeting)
   const pending = stoppedBy === 'timeout' && remaining > 0
   await db.updateTable('campaigns').set({ enrollment_pending: pending }).where('id', '=', campaignId).where('status', '=', 'active').execute()
   return {
@@ -147,7 +137,7 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
  */
 export async function interruptedRun (db: Database, campaignId: string): Promise<EnrollmentRun> {
   const campaign = await db.selectFrom('campaigns').select(['client_id', 'targeting', 'leads_enrolled']).where('id', '=', campaignId).executeTakeFirstOrThrow()
-  const remaining = await countEligible(db, campaignId, campaign.client_id, campaign.targeting as Targeting)
+  const remaining = await countEligible(db, campaignId, campaign.client_id, campaign.targeting)
   await db.updateTable('campaigns').set({ enrollment_pending: true }).where('id', '=', campaignId).where('status', '=', 'active').execute()
   return {
     enrolled: campaign.leads_enrolled,

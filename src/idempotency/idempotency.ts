@@ -3,9 +3,10 @@ import { sql } from 'kysely'
 import type { Database } from '../db/database.js'
 import { HttpProblem, unprocessable } from '../http/problem.js'
 
-export interface StoredResponse {
-  status: number
-  body: unknown
+/** What a handler answers: kept as it is and replayed for a repeat of the request. */
+export interface StoredResponse<Status extends number = number, Body = unknown> {
+  status: Status
+  body: Body
 }
 
 // A key whose first request never finished (the process died) is taken over after this long.
@@ -32,11 +33,11 @@ export function requestHash (body: unknown): string {
  * before the work starts, so two copies arriving together cannot both run: the second gets 409
  * while the first runs, then the stored response. A failed first attempt releases the key.
  */
-export async function runIdempotent (
+export async function runIdempotent<Status extends number, Body> (
   db: Database,
   claim: { clientId: string, scope: string, key: string | undefined, body: unknown },
-  handler: (resourceId: string) => Promise<StoredResponse>
-): Promise<StoredResponse & { replayed: boolean }> {
+  handler: (resourceId: string) => Promise<StoredResponse<Status, Body>>
+): Promise<StoredResponse<Status, Body> & { replayed: boolean }> {
   if (claim.key === undefined) return { ...(await handler(randomUUID())), replayed: false }
   const { clientId, scope, key } = claim
   const hash = requestHash(claim.body)
@@ -53,7 +54,8 @@ export async function runIdempotent (
       .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).executeTakeFirst()
     if (existing === undefined) return await runIdempotent(db, claim, handler) // released meanwhile: try again
     if (existing.request_hash !== hash) throw unprocessable('this Idempotency-Key was used with a different request body', 'idempotency-key-reused')
-    if (existing.state === 'done') return { status: existing.response_status ?? 200, body: existing.response_body, replayed: true }
+    // Stored from this scope's handler, so it has the handler's type.
+    if (existing.state === 'done') return { status: (existing.response_status ?? 200) as Status, body: existing.response_body as Body, replayed: true }
     const reclaimed = await db.updateTable('idempotency_keys').set({ created_at: sql<Date>`now()` })
       .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key)
       .where('state', '=', 'running').where('created_at', '<', sql<Date>`now() - interval '${sql.raw(ABANDONED_AFTER)}'`)
@@ -65,7 +67,7 @@ export async function runIdempotent (
     // may have created is found again rather than made twice.
     resourceId = existing.resource_id
   }
-  let response: StoredResponse
+  let response: StoredResponse<Status, Body>
   try {
     response = await handler(resourceId ?? randomUUID())
   } catch (error) {

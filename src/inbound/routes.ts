@@ -22,7 +22,7 @@ const inboundRoutes: FastifyPluginAsyncTypebox = async app => {
     const result = await runIdempotent(app.ctx.db, {
       clientId: request.clientId, scope: 'POST /v1/inbound-messages', key: request.headers['idempotency-key'], body: request.body
     }, async messageId => ({ status: 200, body: await receiveInboundMessage(app.ctx, request.clientId, request.body, messageId) }))
-    const answer = result.body as InboundResult
+    const answer = result.body
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
     else metrics.messages.inc({ action: answer.action })
     return await reply.code(200).send(answer)

@@ -21,7 +21,7 @@ const leadRoutes: FastifyPluginAsyncTypebox = async app => {
       clientId: request.clientId, scope: 'POST /v1/leads/bulk', key: request.headers['idempotency-key'], body: request.body
     }, async () => ({ status: 200, body: await importLeads(app.ctx, request.clientId, request.body.leads) }))
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
-    return await reply.code(result.status as 200).send(result.body as BulkLeadsResult)
+    return await reply.code(result.status).send(result.body)
   })
 
   app.get('/leads', {
