@@ -81,16 +81,6 @@ export async function takeSyncFailure (tx: Tx, clientId: string, id: string): Pr
     .returningAll().executeTakeFirst()
 }
 
-/**
- * Moves a running job's next attempt to at least `ms` from now. graphile-worker then adds its
- * own backoff on top when the task throws, so the retry can only come later, never sooner.
- */
-export async function postponeJob (db: Queryable, jobId: string, ms: number): Promise<void> {
-  await sql`
-    update graphile_worker._private_jobs set run_at = greatest(run_at, now() + make_interval(secs => ${ms / 1000}))
-    where id = ${jobId}::bigint`.execute(db)
-}
-
 export type QueueDepth = { ready: number, delayed: number, running: number }
 
 /** Sync jobs still to do (permanently failed ones excluded): due now, waiting for a retry, running. */

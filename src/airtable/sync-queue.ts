@@ -15,6 +15,8 @@ export interface AirtableSyncPayload {
   clientId: string
   campaignId: string
   leadIds: string[]
+  /** Attempts used before a 429 re-added the batch (see retryAfterPause in sync-task.ts). */
+  priorAttempts?: number
 }
 
 /**

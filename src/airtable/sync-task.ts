@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js'
 import { AirtableWriteError, createAirtableWriter, type AirtableRecordUpdate } from './client.js'
 import { airtableMetrics } from './metrics.js'
 import { RATE_LIMIT_PAUSE_MS, createBaseRateLimiter, type BaseRateLimiter } from './rate-limiter.js'
-import { insertSyncFailure, postponeJob, readLeadSyncState, resolveSyncFailures, type LeadSyncState } from './repository.js'
+import { insertSyncFailure, readLeadSyncState, resolveSyncFailures, type LeadSyncState } from './repository.js'
 import { SettingsUnreadableError, clientAirtable, type ClientAirtable } from './settings-service.js'
 import { AIRTABLE_BATCH_SIZE, AIRTABLE_SYNC_TASK, syncJobKeyPrefix, type AirtableSyncPayload } from './sync-queue.js'
 
@@ -14,7 +14,8 @@ import { AIRTABLE_BATCH_SIZE, AIRTABLE_SYNC_TASK, syncJobKeyPrefix, type Airtabl
 const Payload = Type.Object({
   clientId: Type.String({ format: 'uuid' }),
   campaignId: Type.String({ format: 'uuid' }),
-  leadIds: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: AIRTABLE_BATCH_SIZE })
+  leadIds: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: AIRTABLE_BATCH_SIZE }),
+  priorAttempts: Type.Optional(Type.Integer({ minimum: 0 }))
 })
 
 type Deps = Pick<AppContext, 'db' | 'config' | 'metrics' | 'secrets'> & { limiter: BaseRateLimiter }
@@ -59,6 +60,26 @@ async function followUpIfChanged (deps: Deps, job: AirtableSyncPayload, written:
   helpers.logger.info(`Airtable state of ${changed.length} lead(s) changed while being written; queued again`)
 }
 
+/** Attempts this batch has used, counting those of the jobs it was re-added from after a 429. */
+const attemptsUsed = (job: AirtableSyncPayload, helpers: JobHelpers): number => (job.priorAttempts ?? 0) + helpers.job.attempts
+
+/**
+ * After a 429 the next attempt must come after Airtable's 30 s penalty. graphile-worker's public
+ * API cannot move a running job (reschedule_jobs skips locked ones) and its private tables are
+ * not ours to write (issue 17), so this attempt ends and the batch is added again under its key,
+ * to run after the pause plus the usual backoff, with the attempts it has left: it is still kept
+ * as failed after AIRTABLE_MAX_ATTEMPTS in all.
+ */
+async function retryAfterPause (job: AirtableSyncPayload, helpers: JobHelpers): Promise<void> {
+  const backoffMs = Math.exp(Math.min(helpers.job.attempts, 10)) * 1000 // graphile-worker's own curve
+  await helpers.addJob(AIRTABLE_SYNC_TASK, { ...job, priorAttempts: attemptsUsed(job, helpers) }, {
+    runAt: new Date(Date.now() + RATE_LIMIT_PAUSE_MS + backoffMs),
+    jobKey: helpers.job.key ?? undefined,
+    jobKeyMode: 'replace',
+    maxAttempts: helpers.job.max_attempts - helpers.job.attempts
+  })
+}
+
 /** Shutdown interrupted the wait for a slot before anything was sent: put the job back untouched. */
 async function requeue (job: AirtableSyncPayload, helpers: JobHelpers): Promise<void> {
   await helpers.addJob(AIRTABLE_SYNC_TASK, job, {
@@ -97,7 +118,7 @@ export function createSyncTask (deps: Deps): Task {
       await followUpIfChanged(deps, job, records, helpers)
     } catch (error) {
       if (error instanceof SettingsUnreadableError) {
-        await insertSyncFailure(deps.db, job, helpers.job.attempts, `configuration: ${error.message}`, true)
+        await insertSyncFailure(deps.db, job, attemptsUsed(job, helpers), `configuration: ${error.message}`, true)
         metrics.batchesFailed.inc()
         helpers.logger.error(`Airtable sync batch kept as failed: ${error.message}`)
         return
@@ -107,7 +128,7 @@ export function createSyncTask (deps: Deps): Task {
         // Database trouble: a plain graphile-worker retry; on the last attempt the batch is kept
         // as failed like any other, never left only in graphile-worker's table.
         if (helpers.job.attempts >= helpers.job.max_attempts) {
-          await insertSyncFailure(deps.db, job, helpers.job.attempts, `could not sync: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
+          await insertSyncFailure(deps.db, job, attemptsUsed(job, helpers), `could not sync: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
           metrics.batchesFailed.inc()
           return
         }
@@ -117,7 +138,7 @@ export function createSyncTask (deps: Deps): Task {
       if (error.configuration) {
         // Every batch of the client would fail the same way: kept, not retried, until a PUT of
         // new settings queues it again (or POST /v1/sync/failures/{id}/retry).
-        await insertSyncFailure(deps.db, job, helpers.job.attempts, error.message, true)
+        await insertSyncFailure(deps.db, job, attemptsUsed(job, helpers), error.message, true)
         metrics.batchesFailed.inc()
         helpers.logger.warn(`Airtable refused client ${job.clientId}'s settings; batch kept as failed: ${error.message}`)
         return
@@ -131,14 +152,19 @@ export function createSyncTask (deps: Deps): Task {
         return
       }
       if (error.permanent || helpers.job.attempts >= helpers.job.max_attempts) {
-        await insertSyncFailure(deps.db, job, helpers.job.attempts, error.message)
+        await insertSyncFailure(deps.db, job, attemptsUsed(job, helpers), error.message)
         metrics.batchesFailed.inc()
-        helpers.logger.warn(`Airtable sync batch kept as failed after ${helpers.job.attempts} attempts: ${error.message}`)
+        helpers.logger.warn(`Airtable sync batch kept as failed after ${attemptsUsed(job, helpers)} attempts: ${error.message}`)
         return
       }
-      // Airtable refuses every request for 30 s after a 429; the next attempt comes after that.
-      if (error.rateLimited) await postponeJob(deps.db, helpers.job.id, RATE_LIMIT_PAUSE_MS)
-      metrics.retries.inc({ reason: error.rateLimited ? 'rate_limited' : 'error' })
+      if (error.rateLimited) {
+        // Airtable refuses every request for 30 s after a 429; the next attempt comes after that.
+        await retryAfterPause(job, helpers)
+        metrics.retries.inc({ reason: 'rate_limited' })
+        helpers.logger.warn(`${error.message}: batch queued again after the ${RATE_LIMIT_PAUSE_MS / 1000} s pause`)
+        return
+      }
+      metrics.retries.inc({ reason: 'error' })
       throw error // graphile-worker retries with exponential backoff (e^attempts seconds)
     }
     metrics.batchesSynced.inc()

@@ -35,23 +35,35 @@ t.test('two app instances share one rate for the base through Redis', async t =>
   await eventually(async () => (await syncJobs(second)).length === 0, 'queue drained')
 })
 
-t.test('a 429 pauses the base for 30 s and moves the job\'s next attempt at least 30 s later', async t => {
+t.test('a 429 pauses the base for 30 s and queues the batch again at least 30 s later, with its attempts counted', async t => {
   const standIn = await airtableStandIn(t)
-  const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true' }) })
+  const app = await buildTestApp(t, { env: airtableEnv(standIn, { WORKER_ENABLED: 'true', AIRTABLE_MAX_ATTEMPTS: '3' }) })
   const client = await airtableClient(app)
   standIn.mode = '429'
   await seedEnrollments(app, client.id, { leads: 5 })
-  await eventually(async () => (await syncJobs(app)).some(j => j.attempts === 1 && j.locked_at === null), 'the attempt to fail')
+  // The attempt ends and the batch is added again (graphile-worker's public add_job, same key).
+  await eventually(async () => { const jobs = await syncJobs(app); return jobs.length === 1 && jobs[0]?.payload.priorAttempts === 1 }, 'the batch queued again')
   const [job] = await syncJobs(app)
   const answeredAt = standIn.requests[0]?.at ?? Infinity
   t.equal(standIn.requests.length, 1)
-  t.equal(job?.last_error, 'Airtable answered 429 (rate limited)')
+  t.match(job, { attempts: 0, max_attempts: 2, locked_at: null, key: new RegExp(`^airtable-sync:${client.id}:`) }, 'the attempts it has left, under its key')
   t.ok((job?.run_at.getTime() ?? 0) - answeredAt >= RATE_LIMIT_PAUSE_MS, 'run_at is at least 30 s after the 429')
   const redis = new Redis(REDIS_URL)
   t.teardown(() => { redis.disconnect() })
   t.ok(await redis.pttl(`airtable:pause:${client.baseId}`) > RATE_LIMIT_PAUSE_MS - 5000, 'every replica sees the base paused')
   t.equal(await metricValue(app, 'airtable_sync_retries_total', '{reason="rate_limited"}'), 1)
   t.equal(await metricValue(app, 'airtable_sync_queue_depth', '{state="delayed"}'), 1)
+
+  // Still 429 on every later attempt: kept as failed after AIRTABLE_MAX_ATTEMPTS in all, not re-added forever.
+  await app.ctx.pool.query('select graphile_worker.reschedule_jobs(array[$1::bigint], run_at => now())', [job?.id])
+  await redis.del(`airtable:pause:${client.baseId}`)
+  await eventually(async () => { const jobs = await syncJobs(app); return jobs[0]?.payload.priorAttempts === 2 }, 'the second 429', 60_000)
+  await app.ctx.pool.query('select graphile_worker.reschedule_jobs(array(select id from graphile_worker.jobs where task_identifier = $1), run_at => now())', ['airtable_sync'])
+  await redis.del(`airtable:pause:${client.baseId}`)
+  const list = async () => (await app.api.inject({ method: 'GET', url: '/v1/sync/failures', headers: client.headers })).json<{ data: Array<{ attempts: number, lastError: string }> }>().data
+  await eventually(async () => (await list()).length === 1, 'the batch kept as failed', 60_000)
+  t.match(await list(), [{ attempts: 3, lastError: 'Airtable answered 429 (rate limited)' }])
+  t.equal(standIn.requests.length, 3)
 })
 
 t.test('Redis unreachable: the in-process insurance still spaces requests', async t => {

@@ -98,7 +98,7 @@ class RolledBack extends Error {}
 
 export interface SyncJobRow {
   id: string
-  payload: { clientId: string, campaignId: string, leadIds: string[] }
+  payload: { clientId: string, campaignId: string, leadIds: string[], priorAttempts?: number }
   key: string | null
   run_at: Date
   attempts: number
