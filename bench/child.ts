@@ -1,15 +1,18 @@
 // The processes the bench measures: the service as deployed (the compiled `dist/src/server.js`,
 // its logs going nowhere) and the bare floor server (tsx, talking over IPC).
 import { type ChildProcess, fork, spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 export interface Child {
+  pid: number | undefined
   port: number
   internalPort: number
   /** The process's peak RSS so far, in bytes (Linux: VmHWM), or undefined where unknown. */
   maxRss: () => Promise<number | undefined>
+  /** Starts a new peak-RSS period (Linux: clear_refs 5), so maxRss tells the next path's own peak. */
+  resetPeak: () => Promise<void>
   /** CPU time the process used so far (user + system), ms; Linux only, else 0. */
   cpuMs: () => Promise<number>
   stop: () => Promise<void>
@@ -34,6 +37,10 @@ async function peakRss (pid: number | undefined): Promise<number | undefined> {
   } catch {
     return undefined
   }
+}
+
+async function resetPeak (pid: number | undefined): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => {})
 }
 
 async function cpuTime (pid: number | undefined): Promise<number> {
@@ -68,9 +75,11 @@ export async function startService (env: Record<string, string>): Promise<Child>
     await new Promise(resolve => setTimeout(resolve, 100))
   }
   return {
+    pid: child.pid,
     port,
     internalPort,
     maxRss: async () => await peakRss(child.pid),
+    resetPeak: async () => { await resetPeak(child.pid) },
     cpuMs: async () => await cpuTime(child.pid),
     stop: async () => { child.kill('SIGTERM'); await exited(child) }
   }
@@ -86,9 +95,11 @@ export async function startScript (script: string, env: Record<string, string>):
     child.once('message', message => { resolve(message as { port: number }) })
   })
   return {
+    pid: child.pid,
     port,
     internalPort: port,
     maxRss: async () => await peakRss(child.pid),
+    resetPeak: async () => { await resetPeak(child.pid) },
     cpuMs: async () => await cpuTime(child.pid),
     stop: async () => { child.kill('SIGTERM'); await exited(child) }
   }

@@ -1,5 +1,6 @@
 // The benchmark suite: every hot path against its floor, measured in the same run, one table.
 // `npm run bench [-- --quick] [--only read,import,enroll,tick,delivery] [--keep]`
+import os from 'node:os'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { createDatabase } from '../src/db/database.js'
@@ -7,6 +8,7 @@ import { migrateToLatest } from '../src/db/migrator.js'
 import { createBenchDatabase, seedLeads } from './bench-database.js'
 import { execFileSync } from 'node:child_process'
 import { startService } from './child.js'
+import { benchEnroll } from './enrollment.js'
 import { benchImport } from './import.js'
 import { benchReads } from './read.js'
 import { benchTick } from './tick.js'
@@ -34,6 +36,10 @@ if (!args['no-build']) {
 const database = await createBenchDatabase()
 process.on('SIGINT', () => { void database.drop().finally(() => process.exit(130)) })
 const rows: Row[] = []
+let lifetimePeak = 0
+const loadAverage = () => os.loadavg().map(load => load.toFixed(1)).join(' ')
+const loadBefore = loadAverage()
+const machine = [`${os.cpus().length} × ${os.cpus()[0]?.model.trim()}`, `${Math.round(os.totalmem() / 2 ** 30)} GB RAM`, `Node ${process.version}`]
 try {
   const { db } = createDatabase(database.url, 2)
   await migrateToLatest(db, database.url)
@@ -58,18 +64,25 @@ try {
   }
   try {
     const reader = await admin('/clients', { name: 'Reads and imports' })
-    if (only.has('import')) rows.push(await benchImport({ pool, service, apiKey: reader.apiKey, count: quick ? 20_000 : 200_000 }))
+    if (only.has('import')) rows.push(await service.resetPeak().then(async () => await benchImport({ pool, service, apiKey: reader.apiKey, count: quick ? 20_000 : 200_000 })))
     if (only.has('read')) {
       if (!only.has('import')) await seedLeads(pool, reader.id, quick ? 20_000 : 200_000)
+      await service.resetPeak()
       rows.push(...await benchReads({ pool, databaseUrl: database.url, service, clientId: reader.id, apiKey: reader.apiKey, poolSize: POOL_SIZE, quick }))
     }
-    if (only.has('tick')) rows.push(await benchTick({ pool, service, cronSecret: CRON, campaigns: quick ? 100 : 1000 }))
+    if (only.has('enroll')) rows.push(await service.resetPeak().then(async () => await benchEnroll({ pool, service, client: await admin('/clients', { name: 'Enrollment' }), leads: quick ? 100_000 : 1_000_000 })))
+    if (only.has('tick')) rows.push(await service.resetPeak().then(async () => await benchTick({ pool, service, cronSecret: CRON, campaigns: quick ? 100 : 1000 })))
+    // The delivery drain's bench comes with the delivery work (issue 11); its row waits for it.
+    if (only.has('delivery')) rows.push({ path: 'delivery drain', service: 'pending delivery bench', floor: '', ratio: undefined, goal: '' })
+    machine.push(`PostgreSQL ${(await pool.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v}`)
   } finally {
+    lifetimePeak = Math.max(lifetimePeak, ...rows.map(row => row.peakRss ?? 0))
     await service.stop()
     await pool.end()
   }
-  console.log(`\n${quick ? 'quick' : 'full'} run, ${new Date().toISOString()}\n`)
+  console.log(`\n${quick ? 'quick' : 'full'} run, ${new Date().toISOString()}; ${machine.join(', ')}; load average before ${loadBefore}, after ${loadAverage()}\n`)
   console.log(formatTable(rows))
+  console.log(`\nservice peak RSS over the whole run: ${Math.round(lifetimePeak / 2 ** 20)} MB (each row: that path's own peak)`)
 } finally {
   if (args.keep) console.log(`kept the database: ${database.url}`)
   else await database.drop()

@@ -6,6 +6,7 @@ import type { Campaign, CampaignInput, CampaignPatch, Enrollment, Targeting } fr
 import { totalDelayMinutes } from './rules.js'
 import { afterCursor } from '../db/pagination.js'
 import { windowedDueTime } from '../delivery/materialize.js'
+import { reusable } from '../db/reusable.js'
 
 export type CampaignRow = Selectable<CampaignsTable>
 
@@ -62,10 +63,11 @@ export async function insertCampaign (db: Queryable, id: string, clientId: strin
   }).returningAll().executeTakeFirstOrThrow()
 }
 
+const selectCampaign = reusable(db => db.selectFrom('campaigns').selectAll().where('client_id', '=', '').where('id', '=', ''))
+const selectCampaignForUpdate = reusable(db => db.selectFrom('campaigns').selectAll().where('client_id', '=', '').where('id', '=', '').forUpdate())
+
 export async function findCampaign (db: Queryable, clientId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<CampaignRow | undefined> {
-  let query = db.selectFrom('campaigns').selectAll().where('client_id', '=', clientId).where('id', '=', id)
-  if (options.forUpdate === true) query = query.forUpdate()
-  return await query.executeTakeFirst()
+  return (await (options.forUpdate === true ? selectCampaignForUpdate : selectCampaign)(db, clientId, id))[0]
 }
 
 export async function listCampaigns (db: Queryable, clientId: string, options: { limit: number, cursor?: string, status?: CampaignStatus }): Promise<CampaignRow[]> {

@@ -3,6 +3,7 @@ import type { Queryable, Tx } from '../db/database.js'
 import type { LeadsTable } from '../db/schema.js'
 import type { Lead, LeadInput, LeadPatch } from './schemas.js'
 import { afterCursor } from '../db/pagination.js'
+import { reusable } from '../db/reusable.js'
 
 export type LeadRow = Selectable<LeadsTable>
 
@@ -103,8 +104,10 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
   return { created: created.rows.length, updated: updated.rows.length, unchanged, optedOutIds }
 }
 
+const selectLead = reusable(db => db.selectFrom('leads').selectAll().where('client_id', '=', '').where('id', '=', ''))
+
 export async function findLead (db: Queryable, clientId: string, id: string): Promise<LeadRow | undefined> {
-  return await db.selectFrom('leads').selectAll().where('client_id', '=', clientId).where('id', '=', id).executeTakeFirst()
+  return (await selectLead(db, clientId, id))[0]
 }
 
 export async function listLeads (db: Queryable, clientId: string, options: { limit: number, cursor?: string, tag?: string }): Promise<LeadRow[]> {
