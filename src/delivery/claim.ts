@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
+import { sendablePhone } from '../leads/phone.js'
 import { advanceEnrollments } from './advance.js'
 import type { DeliveryRow } from './repository.js'
 
@@ -36,11 +37,11 @@ export async function claimPass (db: Database, config: Config, clientId: string,
     const { rows } = await sql<{ handed: DeliveryRow[] | null, expiries: number, no_phone: number, stale: number, ended: Array<{ campaignId: string, leadId: string }> | null }>`
       with picked as (
         select d.id, d.status as was, d.campaign_id, d.lead_id, d.step,
-          case when l.phone is null then 'no_phone' when d.due_at <= ${stale} then 'stale' end as skip
+          case when not ${sendablePhone()} then 'no_phone' when d.due_at <= ${stale} then 'stale' end as skip
         from deliveries d join leads l on l.id = d.lead_id
         where d.client_id = ${clientId} and d.status in ('pending', 'leased') and d.due_at <= now()
           and (d.status = 'pending' or d.lease_expires_at <= now())
-          ${options.handOut ? sql`` : sql`and (l.phone is null or d.due_at <= ${stale})`}
+          ${options.handOut ? sql`` : sql`and (not ${sendablePhone()} or d.due_at <= ${stale})`}
         order by d.due_at
         limit ${options.limit}
         for update of d skip locked

@@ -104,6 +104,9 @@ export async function campaignStats (db: Queryable, campaignId: string, steps: n
         'campaign_cancelled', coalesce((select sum(n) from e where stop_reason = 'campaign_cancelled'), 0),
         'replied', coalesce((select sum(n) from e where stop_reason = 'replied'), 0),
         'delivery_failed', coalesce((select sum(n) from e where stop_reason = 'delivery_failed'), 0)),
+      -- Inbound messages that stopped this campaign's enrollments (a GIN probe of stopped_campaign_ids).
+      'replies', (select count(*) from inbound_messages where stopped_campaign_ids @> array[${campaignId}]::uuid[] and action = 'reply'),
+      'optOuts', (select count(*) from inbound_messages where stopped_campaign_ids @> array[${campaignId}]::uuid[] and action = 'opted_out'),
       'steps', (select json_agg(json_build_object('step', step, 'pending', pending, 'leased', leased, 'sent', sent, 'failed', failed, 'skipped', skipped) order by step) from s)
     ) as stats`.execute(db)
   return rows[0]?.stats as CampaignStats

@@ -73,6 +73,8 @@ const StepCounts = Type.Object({
 export const CampaignStats = Type.Object({
   enrollments: Type.Object({ active: Type.Integer(), completed: Type.Integer(), stopped: Type.Integer() }),
   stopReasons: Type.Object({ opted_out: Type.Integer(), campaign_cancelled: Type.Integer(), replied: Type.Integer(), delivery_failed: Type.Integer() }),
+  replies: Type.Integer({ description: 'inbound replies that stopped enrollments of this campaign' }),
+  optOuts: Type.Integer({ description: 'inbound STOP messages that stopped enrollments of this campaign' }),
   steps: Type.Array(StepCounts, { description: 'one entry per message of the campaign' })
 })
 export type CampaignStats = Static<typeof CampaignStats>

@@ -40,6 +40,8 @@ t.test('the sequence: rendered bodies, the next message after a delay, completio
   t.same(stats, {
     enrollments: { active: 1, completed: 1, stopped: 0 },
     stopReasons: { opted_out: 0, campaign_cancelled: 0, replied: 0, delivery_failed: 0 },
+    replies: 0,
+    optOuts: 0,
     steps: [{ step: 0, pending: 0, leased: 1, sent: 1, failed: 0, skipped: 0 }, { step: 1, pending: 1, leased: 0, sent: 1, failed: 0, skipped: 0 }]
   }, 'Bo\'s message 1 is counted pending before its row exists')
 
