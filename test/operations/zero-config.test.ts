@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { runCli } from '../helpers/run-cli.js'
@@ -51,6 +51,12 @@ t.test('zero configuration: embedded PostgreSQL, a first key from the CLI while 
   t.equal(cli.code, 0, cli.stderr)
   const apiKey = /api key:\s+(\S+)/.exec(cli.stdout)?.[1] ?? ''
   t.match(apiKey, /^cs_/)
+  // The server generated SECRETS_KEY beside its data (mode 600); the CLI stores an Airtable key under that same one.
+  const keyFile = path.join(dataDir, 'secrets.key')
+  t.equal(statSync(keyFile).mode & 0o777, 0o600, 'SECRETS_KEY kept beside the data, mode 600')
+  const secretsKey = readFileSync(keyFile, 'utf8')
+  const airtable = await runCli(['set-airtable', /client id:\s+(\S+)/.exec(cli.stdout)?.[1] ?? '', '--base', 'appZeroConfig0001', '--table', 'Leads'], { EMBEDDED_DATA_DIR: dataDir }, 'pat-zero-config')
+  t.equal(airtable.code, 0, airtable.stderr)
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }
   const imported = await fetch(`http://127.0.0.1:${port}/v1/leads/bulk`, { method: 'POST', headers, body: JSON.stringify({ leads: [{ externalId: 'first', firstName: 'Ada' }] }) })
   t.same(await imported.json(), { created: 1, updated: 0, unchanged: 0 }, 'the server sees the client the CLI made')
@@ -72,6 +78,7 @@ t.test('zero configuration: embedded PostgreSQL, a first key from the CLI while 
   t.teardown(() => { second.child.kill('SIGKILL') })
   const again = await second.port()
   t.notMatch(second.output(), /first time here/, 'no newcomer hint once a client exists')
+  t.equal(readFileSync(keyFile, 'utf8'), secretsKey, 'the same SECRETS_KEY after a restart')
   const leads = await fetch(`http://127.0.0.1:${again}/v1/leads`, { headers })
   t.match(await leads.json(), { data: [{ externalId: 'first', firstName: 'Ada' }] }, 'the key and the lead survive a restart')
   t.equal(await stop(second), 0)
