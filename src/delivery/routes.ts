@@ -64,7 +64,7 @@ const deliveryRoutes: FastifyPluginAsyncTypebox = async app => {
     schema: { tags: ['campaigns'], security, summary: "A campaign's enrollments and messages by state", params: IdParams, response: { 200: CampaignStats, ...problemResponses(400, 401, 404) } }
   }, async request => {
     const campaign = await requireCampaign(app.ctx.db, request.clientId, request.params.id)
-    return await campaignStats(app.ctx.db, campaign.id, (campaign.messages as unknown[]).length)
+    return await campaignStats(app.ctx.db, campaign.id, campaign.messages.length)
   })
 }
 

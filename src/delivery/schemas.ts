@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { Nullable, Timestamp, Uuid } from '../http/schemas.js'
+import { ListQuery, Nullable, Timestamp, Uuid } from '../http/schemas.js'
 
 export const DeliveryStatus = Type.Enum(['pending', 'leased', 'sent', 'failed', 'skipped'])
 
@@ -53,8 +53,7 @@ export const BatchResults = Type.Object({
 export type BatchResults = Static<typeof BatchResults>
 
 export const DeliveryListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  cursor: Type.Optional(Type.String({ format: 'uuid', description: 'nextCursor from the previous page' })),
+  ...ListQuery.properties,
   campaignId: Type.Optional(Uuid),
   leadId: Type.Optional(Uuid),
   status: Type.Optional(DeliveryStatus)
