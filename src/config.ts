@@ -40,6 +40,7 @@ export const EnvSchema = Type.Object({
   AIRTABLE_FIELD_CAMPAIGN: Type.String({ default: 'Campaign', minLength: 1 }),
   AIRTABLE_FIELD_STATUS: Type.String({ default: 'Campaign Status', minLength: 1 }),
   AIRTABLE_FIELD_ENROLLED_AT: Type.String({ default: 'Enrolled At', minLength: 1 }),
+  AIRTABLE_FIELD_OPTED_OUT: Type.String({ default: 'Opted Out', minLength: 1, description: "checkbox mirroring the lead's optedOut" }),
   AIRTABLE_REQUESTS_PER_SECOND: Type.Integer({ default: 5, minimum: 1 }),
   AIRTABLE_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 100 }),
   AIRTABLE_MAX_ATTEMPTS: Type.Integer({ default: 10, minimum: 1 }),

@@ -4,7 +4,7 @@ import { withDeadline } from '../deadline.js'
 
 export interface AirtableRecordUpdate {
   id: string
-  fields: Record<string, string>
+  fields: Record<string, string | boolean>
 }
 
 export interface AirtableWriter {

@@ -24,6 +24,7 @@ export interface LeadSyncState {
   campaignName: string
   status: EnrollmentStatus
   enrolledAt: Date
+  optedOut: boolean
 }
 
 /**
@@ -34,7 +35,8 @@ export interface LeadSyncState {
  */
 export async function readLeadSyncState (db: Queryable, clientId: string, leadIds: string[]): Promise<LeadSyncState[]> {
   const { rows } = await sql<LeadSyncState>`
-    select l.id as "leadId", l.airtable_record_id as "recordId", c.name as "campaignName", e.status, e.enrolled_at as "enrolledAt"
+    select l.id as "leadId", l.airtable_record_id as "recordId", c.name as "campaignName", e.status, e.enrolled_at as "enrolledAt",
+      l.opted_out as "optedOut"
     from leads l
     cross join lateral (
       select campaign_id, status, enrolled_at from enrollments

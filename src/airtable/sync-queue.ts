@@ -85,3 +85,20 @@ export async function queueAirtableSyncForCancelledCampaign (tx: Tx, config: Con
       -- evaluated once (an InitPlan): without settings the enrollments are not even read
       and exists (select 1 from campaigns c join client_airtable_settings s on s.client_id = c.client_id where c.id = ${campaignId}::uuid)`)
 }
+
+/**
+ * Leads whose opt-out changed (the `Opted Out` checkbox): each is queued with its latest
+ * enrollment, the record the sync writes. A lead never enrolled has no mirrored row yet and is
+ * left out; its first enrollment writes the checkbox with the rest.
+ */
+export async function queueAirtableSyncForLeads (tx: Tx, config: Config, clientId: string, leadIds: string[]): Promise<number> {
+  if (leadIds.length === 0) return 0
+  return await queueBatches(tx, config, sql`
+    select e.campaign_id, e.lead_id
+    from unnest(${leadIds}::uuid[]) as x (lead_id)
+    cross join lateral (
+      select campaign_id, lead_id from enrollments
+      where lead_id = x.lead_id and client_id = ${clientId}
+      order by enrolled_at desc, campaign_id desc limit 1
+    ) e`)
+}

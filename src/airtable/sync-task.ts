@@ -28,7 +28,8 @@ function toRecords (config: AppContext['config'], states: LeadSyncState[]): Airt
     fields: {
       [config.AIRTABLE_FIELD_CAMPAIGN]: s.campaignName,
       [config.AIRTABLE_FIELD_STATUS]: s.status,
-      [config.AIRTABLE_FIELD_ENROLLED_AT]: s.enrolledAt.toISOString()
+      [config.AIRTABLE_FIELD_ENROLLED_AT]: s.enrolledAt.toISOString(),
+      [config.AIRTABLE_FIELD_OPTED_OUT]: s.optedOut
     }
   }))
 }

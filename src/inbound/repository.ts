@@ -32,18 +32,20 @@ export async function lockLeadsWithPhone (tx: Tx, clientId: string, phone: strin
   return rows.map(row => row.id)
 }
 
-/** Opts these leads out through an inbound keyword; those already out keep their first withdrawal. */
-export async function optOutByInbound (tx: Tx, clientId: string, leadIds: string[]): Promise<void> {
-  await tx.updateTable('leads')
+/** Opts these leads out through an inbound keyword; those already out keep their first withdrawal. Returns the ids changed. */
+export async function optOutByInbound (tx: Tx, clientId: string, leadIds: string[]): Promise<string[]> {
+  const rows = await tx.updateTable('leads')
     .set({ opted_out: true, opted_out_at: sql<Date>`now()`, opt_out_source: 'inbound', updated_at: sql<Date>`now()` })
-    .where('client_id', '=', clientId).where('id', 'in', leadIds).where('opted_out', '=', false).execute()
+    .where('client_id', '=', clientId).where('id', 'in', leadIds).where('opted_out', '=', false).returning('id').execute()
+  return rows.map(row => row.id)
 }
 
-/** Opts them back in: the audit of the withdrawal is cleared (the message log keeps it). */
-export async function optInByInbound (tx: Tx, clientId: string, leadIds: string[]): Promise<void> {
-  await tx.updateTable('leads')
+/** Opts them back in: the audit of the withdrawal is cleared (the message log keeps it). Returns the ids changed. */
+export async function optInByInbound (tx: Tx, clientId: string, leadIds: string[]): Promise<string[]> {
+  const rows = await tx.updateTable('leads')
     .set({ opted_out: false, opted_out_at: null, opt_out_source: null, updated_at: sql<Date>`now()` })
-    .where('client_id', '=', clientId).where('id', 'in', leadIds).where('opted_out', '=', true).execute()
+    .where('client_id', '=', clientId).where('id', 'in', leadIds).where('opted_out', '=', true).returning('id').execute()
+  return rows.map(row => row.id)
 }
 
 export async function insertInboundMessage (tx: Tx, row: Insertable<InboundMessagesTable>): Promise<InboundRow> {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { queueAirtableSyncForLeads } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database, Tx } from '../db/database.js'
 import type { InboundAction } from '../db/schema.js'
@@ -24,11 +25,13 @@ async function stopOnReply (tx: Tx, clientId: string, leadIds: string[], config:
 async function apply (tx: Tx, clientId: string, intent: InboundIntent, leadIds: string[], config: Config): Promise<{ action: InboundAction, stopped: StoppedEnrollment[] }> {
   if (leadIds.length === 0) return { action: 'unknown_sender', stopped: [] }
   switch (intent) {
-    case 'opt_out':
-      await optOutByInbound(tx, clientId, leadIds)
+    case 'opt_out': {
+      // The Airtable checkbox of those that changed; stopped enrollments queue their own sync too.
+      await queueAirtableSyncForLeads(tx, config, clientId, await optOutByInbound(tx, clientId, leadIds))
       return { action: 'opted_out', stopped: await stopEnrollmentsOfLeads(tx, clientId, leadIds, 'opted_out', config) }
+    }
     case 'opt_in':
-      await optInByInbound(tx, clientId, leadIds)
+      await queueAirtableSyncForLeads(tx, config, clientId, await optInByInbound(tx, clientId, leadIds))
       return { action: 'opted_in', stopped: [] }
     case 'help':
       return { action: 'help', stopped: [] }

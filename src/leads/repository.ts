@@ -58,9 +58,10 @@ const OPTIONAL_FIELDS = [
  * some are known) changes those, one plain INSERT adds the rest. A known lead whose fields all
  * equal the stored ones is left alone (no write, no new updatedAt) and counted as unchanged.
  * The caller holds the client lock, so no concurrent import can insert a lead between the
- * probe and the INSERT. Returns the ids of leads opted out by this import.
+ * probe and the INSERT. Returns the ids of leads opted out by this import, and of those whose
+ * opt-out it changed (either way: the Airtable checkbox follows).
  */
-export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, unchanged: number, optedOutIds: string[] }> {
+export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, unchanged: number, optedOutIds: string[], optOutChangedIds: string[] }> {
   const items = leads.map(lead => lead.tags !== undefined ? { ...lead, tags: [...new Set(lead.tags)] } : lead)
   const known = new Set((await sql<{ external_id: string }>`select external_id from leads
     where client_id = ${clientId} and external_id = any(${items.map(lead => lead.externalId)}::text[])`.execute(tx)).rows.map(row => row.external_id))
@@ -71,7 +72,7 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
   const columns = ['first_name', ...OPTIONAL_FIELDS.map(([, column]) => column), 'tags', 'opted_out', 'created_at']
   const list = (alias: string) => sql.raw(columns.map(column => `${alias}.${column}`).join(', '))
   const audit = optOutAudit(sql<boolean>`n.opted_out`, 'l')
-  const updated = known.size === 0 ? { rows: [] } : await sql<{ id: string, opted_out: boolean }>`
+  const updated = known.size === 0 ? { rows: [] } : await sql<{ id: string, opted_out: boolean, was_opted_out: boolean }>`
     with i as (select item from jsonb_array_elements(${input}::jsonb) as item),
     n as (
       select l.id,
@@ -79,7 +80,8 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
         ${sql.join(OPTIONAL_FIELDS.map(([api, column, type]) => given(api, column, type)))},
         case when i.item ? 'tags' then array(select jsonb_array_elements_text(i.item->'tags')) else l.tags end as tags,
         case when i.item ? 'optedOut' then (i.item->>'optedOut')::boolean else l.opted_out end as opted_out,
-        coalesce((i.item->>'createdAt')::timestamptz, l.created_at) as created_at
+        coalesce((i.item->>'createdAt')::timestamptz, l.created_at) as created_at,
+        l.opted_out as was_opted_out
       from i join leads l on l.client_id = ${clientId} and l.external_id = i.item->>'externalId'
     )
     update leads l set
@@ -88,7 +90,7 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
       updated_at = now()
     from n
     where l.id = n.id and (${list('l')}) is distinct from (${list('n')})
-    returning l.id, l.opted_out`.execute(tx)
+    returning l.id, l.opted_out, n.was_opted_out`.execute(tx)
   // Fields as typed columns in one pass over the JSON (cheaper than a lookup per field and row);
   // an absent field arrives as null and takes the column's default.
   const created = known.size === items.length ? { rows: [] } : await sql<{ id: string, opted_out: boolean }>`
@@ -100,8 +102,9 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
       "engagementLevel" text, "icpScore" smallint, "optedOut" boolean, "airtableRecordId" text, timezone text, "createdAt" timestamptz)
     returning id, opted_out`.execute(tx)
   const optedOutIds = [...updated.rows, ...created.rows].filter(r => r.opted_out).map(r => r.id)
+  const optOutChangedIds = [...updated.rows.filter(r => r.opted_out !== r.was_opted_out), ...created.rows.filter(r => r.opted_out)].map(r => r.id)
   const unchanged = leads.length - created.rows.length - updated.rows.length
-  return { created: created.rows.length, updated: updated.rows.length, unchanged, optedOutIds }
+  return { created: created.rows.length, updated: updated.rows.length, unchanged, optedOutIds, optOutChangedIds }
 }
 
 const selectLead = reusable(db => db.selectFrom('leads').selectAll().where('client_id', '=', '').where('id', '=', ''))
@@ -118,7 +121,7 @@ export async function listLeads (db: Queryable, clientId: string, options: { lim
 }
 
 /** Applies a patch; the caller's transaction holds the client lock (opt-out races enrollment). */
-export async function updateLead (tx: Tx, clientId: string, id: string, patch: LeadPatch): Promise<{ row: LeadRow, optedOutNow: boolean } | undefined> {
+export async function updateLead (tx: Tx, clientId: string, id: string, patch: LeadPatch): Promise<{ row: LeadRow, optedOutNow: boolean, optOutChanged: boolean } | undefined> {
   const before = await tx.selectFrom('leads').select('opted_out').where('client_id', '=', clientId).where('id', '=', id).forUpdate().executeTakeFirst()
   if (before === undefined) return undefined
   const row = await tx.updateTable('leads').set({
@@ -134,5 +137,5 @@ export async function updateLead (tx: Tx, clientId: string, id: string, patch: L
     ...(patch.timezone !== undefined ? { timezone: patch.timezone } : {}),
     updated_at: new Date()
   }).where('client_id', '=', clientId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
-  return { row, optedOutNow: row.opted_out && !before.opted_out }
+  return { row, optedOutNow: row.opted_out && !before.opted_out, optOutChanged: row.opted_out !== before.opted_out }
 }

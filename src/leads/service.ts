@@ -1,3 +1,4 @@
+import { queueAirtableSyncForLeads } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
@@ -65,6 +66,7 @@ export async function importLeads ({ db, config }: LeadServices, clientId: strin
     await lockClient(tx, clientId)
     const result = await upsertLeads(tx, clientId, normalized)
     await stopEnrollmentsOfLeads(tx, clientId, result.optedOutIds, 'opted_out', config)
+    await queueAirtableSyncForLeads(tx, config, clientId, result.optOutChangedIds)
     return { created: result.created, updated: result.updated, unchanged: result.unchanged }
   })
 }
@@ -79,6 +81,7 @@ export async function patchLead ({ db, config }: LeadServices, clientId: string,
     const result = await updateLead(tx, clientId, id, normalized)
     if (result === undefined) throw notFound('lead')
     if (result.optedOutNow) await stopEnrollmentsOfLeads(tx, clientId, [id], 'opted_out', config)
+    if (result.optOutChanged) await queueAirtableSyncForLeads(tx, config, clientId, [id])
     return result.row
   })
 }

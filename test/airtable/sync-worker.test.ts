@@ -19,7 +19,7 @@ t.test('the worker mirrors campaign, status and enrolledAt in requests of at mos
   for (const row of rows) {
     const recordId = seeded.recordIds.get(row.lead_id)
     if (recordId === undefined) continue
-    t.same(standIn.records.get(recordId), { Campaign: 'Welcome series', 'Nurture Status': 'active', 'Enrolled At': row.enrolled_at.toISOString() })
+    t.same(standIn.records.get(recordId), { Campaign: 'Welcome series', 'Nurture Status': 'active', 'Enrolled At': row.enrolled_at.toISOString(), 'Opted Out': false })
   }
   await eventually(async () => (await syncJobs(app)).length === 0, 'the queue drained')
   t.equal(await metricValue(app, 'airtable_sync_batches_synced_total'), 3)
