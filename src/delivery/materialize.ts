@@ -32,6 +32,10 @@ interface DueMessage {
  * Returns how many were made.
  */
 export async function materializeDueMessages (db: Database, clientId: string, limit: number): Promise<number> {
+  // Most claims find nothing to make: one index probe instead of a transaction's three round trips.
+  const { rows: due } = await sql<{ any: boolean }>`select exists (
+    select 1 from enrollments e where e.client_id = ${clientId} and e.status = 'active' and e.next_due_at <= now()) as any`.execute(db)
+  if (due[0]?.any !== true) return 0
   return await db.transaction().execute(async tx => {
     const { rows } = await sql<DueMessage>`
       select e.campaign_id, e.lead_id, e.next_step, e.next_due_at, c.send_window, l.timezone
