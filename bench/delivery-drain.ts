@@ -78,19 +78,19 @@ async function bareDrain (pool: pg.Pool, clientId: string, senders: number, batc
 }
 
 async function serviceDrain (port: number, apiKey: string, senders: number, batch: number): Promise<number> {
-  const post = async (path: string, body: unknown): Promise<any> => {
+  const post = async <T>(path: string, body: unknown): Promise<T> => {
     const response = await fetch(`http://127.0.0.1:${port}/v1${path}`, {
       method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body)
     })
     if (response.status !== 200) throw new Error(`POST /v1${path} answered ${response.status}: ${await response.text()}`)
-    return await response.json()
+    return await response.json() as T
   }
   const sender = async (): Promise<number> => {
     let drained = 0
     for (;;) {
-      const { data } = await post('/deliveries/claim', { limit: batch }) as { data: Array<{ id: string }> }
+      const { data } = await post<{ data: Array<{ id: string }> }>('/deliveries/claim', { limit: batch })
       if (data.length === 0) return drained
-      const answer = await post('/deliveries/results', { results: data.map(d => ({ id: d.id, outcome: 'sent', providerMessageId: 'SM' + d.id.slice(0, 8) })) })
+      const answer = await post<{ applied: number }>('/deliveries/results', { results: data.map(d => ({ id: d.id, outcome: 'sent', providerMessageId: 'SM' + d.id.slice(0, 8) })) })
       if (answer.applied !== data.length) throw new Error(`results applied ${answer.applied} of ${data.length}`)
       drained += data.length
     }

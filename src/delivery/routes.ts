@@ -23,11 +23,13 @@ const deliveryRoutes: FastifyPluginAsyncTypebox = async app => {
   const metrics = deliveryMetrics(app.ctx)
 
   app.post('/deliveries/claim', {
+    // A claim without a body takes the defaults (limit 100, lease 300 s).
+    preValidation: async request => { request.body ??= {} as ClaimInput },
     schema: {
       tags, security, summary: 'Lease due deliveries, oldest first, with their bodies rendered',
       body: ClaimInput, response: { 200: Type.Object({ data: Type.Array(Delivery) }), ...problemResponses(400, 401) }
     }
-  }, async request => ({ data: (await claimDeliveries(app.ctx, metrics, request.clientId, request.body ?? { limit: 100, leaseSeconds: 300 })).map(toDelivery) }))
+  }, async request => ({ data: (await claimDeliveries(app.ctx, metrics, request.clientId, request.body)).map(toDelivery) }))
 
   app.post('/deliveries/:id/result', {
     schema: {
