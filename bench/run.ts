@@ -8,6 +8,7 @@ import { migrateToLatest } from '../src/db/migrator.js'
 import { createBenchDatabase, seedLeads } from './bench-database.js'
 import { execFileSync } from 'node:child_process'
 import { startService } from './child.js'
+import { benchDeliveryDrain } from './delivery-drain.js'
 import { benchEnroll } from './enrollment.js'
 import { benchImport } from './import.js'
 import { benchReads } from './read.js'
@@ -72,8 +73,11 @@ try {
     }
     if (only.has('enroll')) rows.push(await service.resetPeak().then(async () => await benchEnroll({ pool, service, client: await admin('/clients', { name: 'Enrollment' }), leads: quick ? 100_000 : 1_000_000 })))
     if (only.has('tick')) rows.push(await service.resetPeak().then(async () => await benchTick({ pool, service, cronSecret: CRON, campaigns: quick ? 100 : 1000 })))
-    // The delivery drain's bench comes with the delivery work (issue 11); its row waits for it.
-    if (only.has('delivery')) rows.push({ path: 'delivery drain', service: 'pending delivery bench', floor: '', ratio: undefined, goal: '' })
+    if (only.has('delivery')) {
+      await service.resetPeak()
+      const sender = await admin('/clients', { name: 'Delivery' })
+      rows.push((await benchDeliveryDrain({ pool, port: service.port, clientId: sender.id, apiKey: sender.apiKey, count: quick ? 10_000 : 100_000, maxRss: service.maxRss })).row)
+    }
     machine.push(`PostgreSQL ${(await pool.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v}`)
   } finally {
     lifetimePeak = Math.max(lifetimePeak, ...rows.map(row => row.peakRss ?? 0))
