@@ -13,6 +13,8 @@ export const EnvSchema = Type.Object({
   INTERNAL_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 2, maximum: 200 }),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 100, description: 'deadline of one database statement (an enrollment chunk gets ENROLLMENT_TIME_BUDGET_MS when longer); a database that does not answer fails the call after this plus 2 s' }),
+  DATABASE_LOCK_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, description: 'how long a statement waits for a row or advisory lock before failing with 503' }),
   EMBEDDED_DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
   MIGRATE_ON_START: Type.Boolean({ default: true }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),

@@ -3,7 +3,7 @@ import pg from 'pg'
 import type { Logger } from 'pino'
 import { ApiKeyCache } from './auth/key-cache.js'
 import type { Config } from './config.js'
-import { createDatabase, type Database } from './db/database.js'
+import { configuredTimeouts, createDatabase, guardPool, timeoutOptions, type Database } from './db/database.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { createSecretBox, type SecretBox } from './secrets/secret-box.js'
 
@@ -43,7 +43,8 @@ export interface AppContext {
 }
 
 export function createContext (config: Config, logger: Logger, databaseUrl: string): AppContext {
-  const { db, pool } = createDatabase(databaseUrl, config.DATABASE_POOL_SIZE)
+  const timeouts = configuredTimeouts(config)
+  const { db, pool } = createDatabase(databaseUrl, config.DATABASE_POOL_SIZE, timeouts)
   const closers: Array<() => Promise<void>> = []
   let redis: Redis | undefined
   if (config.REDIS_URL !== undefined) {
@@ -62,13 +63,10 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
     const client = redis
     closers.push(async () => { client.disconnect() })
   }
-  const lockPool = new pg.Pool({ connectionString: databaseUrl, max: config.DATABASE_POOL_SIZE, application_name: 'campaign-service-locks', connectionTimeoutMillis: 10_000 })
-  lockPool.on('error', () => {})
-  lockPool.on('connect', client => {
-    // Losing this connection frees the campaign lock it holds; the run it guards goes on (the
-    // client lock still keeps every chunk exact), so it is worth a warning, not a crash.
-    client.on('error', (error: Error) => { logger.warn({ err: { message: error.message } }, 'campaign lock connection lost') })
-  })
+  // Losing a lock connection frees the campaign lock it holds; the run it guards goes on (the
+  // client lock still keeps every chunk exact), so it is worth a warning, not a crash.
+  const lockPool = guardPool(new pg.Pool({ connectionString: databaseUrl, max: config.DATABASE_POOL_SIZE, application_name: 'campaign-service-locks', connectionTimeoutMillis: 10_000, ...timeoutOptions(timeouts) }),
+    timeouts, (error: Error) => { logger.warn({ err: { message: error.message } }, 'campaign lock connection lost') })
   closers.push(async () => { await db.destroy() })
   closers.push(async () => { await lockPool.end() })
   const apiKeys = new ApiKeyCache({ databaseUrl, logger })

@@ -3,20 +3,21 @@ import { loadConfigOrExit } from './config.js'
 import { createContext } from './context.js'
 import { resolveDatabaseUrl } from './database-url.js'
 import { waitForDatabase } from './db/database.js'
-import { migrateToLatest } from './db/migrator.js'
+import { migrateWithoutDeadlines } from './db/migrator.js'
 import { createLogger } from './logger.js'
 import { withEmbeddedSecretsKey } from './secrets/embedded-key.js'
-import { closeListeners, exitGracefullyOnSignals } from './shutdown.js'
+import { closeListeners, exitGracefullyOnSignals, logUnhandledRejections } from './shutdown.js'
 
 async function main (): Promise<void> {
   // Zero-config mode keeps a generated SECRETS_KEY beside the embedded data.
   const config = withEmbeddedSecretsKey(loadConfigOrExit())
   const logger = createLogger(config)
+  logUnhandledRejections(logger)
   const database = await resolveDatabaseUrl(config, logger)
   const ctx = createContext(config, logger, database.url)
   await waitForDatabase(ctx.db, message => { logger.warn(message) })
   if (config.MIGRATE_ON_START) {
-    const { applied } = await migrateToLatest(ctx.db, database.url)
+    const { applied } = await migrateWithoutDeadlines(database.url)
     logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database schema is up to date')
   }
   if (config.REDIS_URL === undefined) logger.warn('REDIS_URL is not set: rate limits are kept per process, not shared by replicas')

@@ -40,3 +40,14 @@ export function exitGracefullyOnSignals (logger: Logger, timeoutMs: number, what
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
   process.on('SIGINT', () => { shutdown('SIGINT') })
 }
+
+/**
+ * A promise rejected with nobody listening (a library's fire-and-forget query during a database
+ * outage) would end the process under Node's default: every replica down on one blip. It is a
+ * bug to log loudly, not a reason to stop serving.
+ */
+export function logUnhandledRejections (logger: Logger): void {
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason instanceof Error ? reason : { message: String(reason) } }, 'unhandled promise rejection (still serving)')
+  })
+}

@@ -2,9 +2,9 @@ import { buildApps } from './app.js'
 import { loadConfigOrExit } from './config.js'
 import { createContext } from './context.js'
 import { waitForDatabase } from './db/database.js'
-import { migrateToLatest } from './db/migrator.js'
+import { migrateWithoutDeadlines } from './db/migrator.js'
 import { createLogger } from './logger.js'
-import { closeListeners, exitGracefullyOnSignals } from './shutdown.js'
+import { closeListeners, exitGracefullyOnSignals, logUnhandledRejections } from './shutdown.js'
 
 // Process entry for `npm run worker` (Docker: node dist/src/worker.js): the job worker on its
 // own, for deployments that run API replicas with WORKER_ENABLED=false. It serves only the
@@ -18,9 +18,10 @@ async function main (): Promise<void> {
     process.exit(1)
   }
   const logger = createLogger(config)
+  logUnhandledRejections(logger)
   const ctx = createContext(config, logger, config.DATABASE_URL)
   await waitForDatabase(ctx.db, message => { logger.warn(message) })
-  if (config.MIGRATE_ON_START) await migrateToLatest(ctx.db, config.DATABASE_URL)
+  if (config.MIGRATE_ON_START) await migrateWithoutDeadlines(config.DATABASE_URL)
   const { api, internal } = await buildApps(ctx)
   await internal.listen({ port: config.INTERNAL_PORT, host: config.HOST })
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely'
 import { runMigrations as runWorkerMigrations } from 'graphile-worker'
 import pg from 'pg'
-import type { Database } from './database.js'
+import { createDatabase, type Database } from './database.js'
 
 // src/db or dist/src/db → db/migrations (the build compiles migrations alongside).
 const migrationFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../db/migrations')
@@ -54,4 +54,17 @@ export async function migrateToLatest (db: Database, connectionString: string): 
     await pool.end()
   }
   return { applied: (result.results ?? []).filter(r => r.status === 'Success').map(r => r.migrationName) }
+}
+
+/**
+ * Migrations on a connection of their own, without the service's statement deadlines: building
+ * an index on a large table may take longer than any request should.
+ */
+export async function migrateWithoutDeadlines (connectionString: string): Promise<MigrationSummary> {
+  const { db } = createDatabase(connectionString, 2)
+  try {
+    return await migrateToLatest(db, connectionString)
+  } finally {
+    await db.destroy()
+  }
 }

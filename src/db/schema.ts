@@ -117,7 +117,7 @@ export interface IdempotencyKeysTable {
   scope: string
   key: string
   request_hash: string
-  state: 'running' | 'done'
+  state: 'running' | 'done' | 'released'
   response_status: number | null
   response_body: ColumnType<unknown, string | null | undefined, string | null>
   created_at: Timestamp

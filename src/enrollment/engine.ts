@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { queueAirtableSync } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
-import type { Database, Tx } from '../db/database.js'
+import { longerStatementTimeout, type Database, type Tx } from '../db/database.js'
 import { clientLock } from '../db/locks.js'
 import type { Targeting } from '../campaigns/schemas.js'
 import { CAP_ORDER, eligibleCondition } from './matching.js'
@@ -49,9 +49,10 @@ interface Cursor { rank: number, createdAt: string, id: string }
  */
 async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit: number, cursor: Cursor | undefined, config: Config): Promise<ChunkResult> {
   // A LIMIT over a nested loop across a million leads is costed above jit_above_cost, and
-  // compiling took 10-160 ms per chunk for a statement whose time goes to index probes. Set in
-  // the same round trip as the client lock.
-  await sql`select ${clientLock(clientId)}, set_config('jit', 'off', true)`.execute(tx)
+  // compiling took 10-160 ms per chunk for a statement whose time goes to index probes. A chunk is
+  // budgeted by its run (ENROLLMENT_TIME_BUDGET_MS), not by the per-statement deadline. Set in the
+  // same round trip as the client lock.
+  await sql`select ${clientLock(clientId)}, set_config('jit', 'off', true), ${longerStatementTimeout(Math.max(config.ENROLLMENT_TIME_BUDGET_MS, config.DATABASE_STATEMENT_TIMEOUT_MS))}`.execute(tx)
   // Row-locked: the tick's completion (which takes no client lock) must not complete the
   // campaign between this read and the insert; it waits, then sees enrollment_pending.
   const campaign = await tx.selectFrom('campaigns')

@@ -1,8 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sql } from 'kysely'
 import Type from 'typebox'
+import { withDeadline } from '../deadline.js'
 import { HttpProblem } from '../http/problem.js'
 import { problemResponses } from '../http/schemas.js'
+
+const READY_DEADLINE_MS = 1500
 
 const Status = Type.Object({ status: Type.String() })
 
@@ -15,7 +18,9 @@ const healthRoutes: FastifyPluginAsyncTypebox = async app => {
     schema: { tags: ['operations'], summary: 'The database is reachable (503 when not)', response: { 200: Status, ...problemResponses(503) } }
   }, async request => {
     try {
-      await sql`select 1`.execute(app.ctx.db)
+      // A stalled database (connections open, nothing answered) must still get a prompt 503: a
+      // probe past its own timeout counts as a failure but tells the operator nothing.
+      await withDeadline(sql`select 1`.execute(app.ctx.db), READY_DEADLINE_MS, () => new Error(`the database did not answer within ${READY_DEADLINE_MS} ms`))
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, 'readiness check failed')
       throw new HttpProblem(503, 'Service Unavailable', 'the database is unreachable', { type: 'not-ready', headers: { 'retry-after': '5' } })

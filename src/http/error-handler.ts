@@ -81,9 +81,10 @@ export function installErrorHandlers (app: FastifyInstance): void {
       if (allowed.length > 0 && !allowed.includes(request.method)) problem = methodNotAllowed(request.method, path, allowed)
     }
     // An unexpected error is logged with its stack; a 5xx the service answers on purpose (not
-    // configured, upstream failed) is an expected state and is logged without one.
-    if (!(error instanceof HttpProblem) && problem.status >= 500) request.log.error({ err: error }, 'request failed')
-    else if (problem.status >= 500) request.log.warn({ status: problem.status, type: problem.type, detail: problem.message }, 'request failed')
+    // configured, upstream failed, the database away) is an expected state and is logged without one.
+    const expected = error instanceof HttpProblem || isDatabaseUnreachable(error)
+    if (!expected && problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    else if (problem.status >= 500) request.log.warn({ status: problem.status, type: problem.type, detail: problem.message, ...(error instanceof HttpProblem ? {} : { cause: error.message }) }, 'request failed')
     else request.log.info({ status: problem.status, detail: problem.message }, 'request rejected')
     return sendProblem(reply, problem)
   })

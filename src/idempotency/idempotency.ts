@@ -28,10 +28,37 @@ export function requestHash (body: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(body) ?? null)).digest('hex')
 }
 
+/** How long, after a failed request, its key's release is retried while the database is away. */
+const RELEASE_RETRY_MS = 60_000
+
+interface KeyId { clientId: string, scope: string, key: string }
+
+async function release (db: Database, { clientId, scope, key }: KeyId): Promise<void> {
+  await db.updateTable('idempotency_keys').set({ state: 'released' })
+    .where(eb => eb.and({ client_id: clientId, scope, key, state: 'running' })).execute()
+}
+
+/**
+ * Releases the key of a failed request. When the database is what failed, the release is retried
+ * every second for a minute in the background, so the retry of the request can take the key over
+ * soon instead of waiting for it to be abandoned. Never throws: at worst the key stays running
+ * and is abandoned in the end.
+ */
+async function releaseSoon (db: Database, id: KeyId): Promise<void> {
+  const deadline = Date.now() + RELEASE_RETRY_MS
+  const retry = (): void => {
+    release(db, id).catch(() => { if (Date.now() < deadline) setTimeout(retry, 1000).unref() })
+  }
+  await release(db, id).catch(() => { setTimeout(retry, 1000).unref() })
+}
+
 /**
  * Runs `handler` once per (client, scope, key) within 24 h. The row is claimed with an insert
  * before the work starts, so two copies arriving together cannot both run: the second gets 409
- * while the first runs, then the stored response. A failed first attempt releases the key.
+ * while the first runs, then the stored response. The claim fixes a resource id that every
+ * attempt with the key passes to `handler`, so what one attempt committed is found, never made
+ * twice, by the next. A failed attempt releases the key (it is never deleted: a new claim
+ * would get a new resource id): the next request with it, of any body, takes it over.
  */
 export async function runIdempotent<Status extends number, Body> (
   db: Database,
@@ -40,44 +67,43 @@ export async function runIdempotent<Status extends number, Body> (
 ): Promise<StoredResponse<Status, Body> & { replayed: boolean }> {
   if (claim.key === undefined) return { ...(await handler(randomUUID())), replayed: false }
   const { clientId, scope, key } = claim
+  const id = { clientId, scope, key }
   const hash = requestHash(claim.body)
-  await db.deleteFrom('idempotency_keys')
-    .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key)
-    .where('created_at', '<', sql<Date>`now() - interval '24 hours'`).execute()
+  const thisKey = { client_id: clientId, scope, key }
+  await db.deleteFrom('idempotency_keys').where(eb => eb.and(thisKey)).where('created_at', '<', sql<Date>`now() - interval '24 hours'`).execute()
   const claimed = await db.insertInto('idempotency_keys')
     .values({ client_id: clientId, scope, key, request_hash: hash, state: 'running' })
     .onConflict(oc => oc.columns(['client_id', 'scope', 'key']).doNothing())
     .returning('resource_id').executeTakeFirst()
   let resourceId = claimed?.resource_id
   if (claimed === undefined) {
-    const existing = await db.selectFrom('idempotency_keys').selectAll()
-      .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).executeTakeFirst()
-    if (existing === undefined) return await runIdempotent(db, claim, handler) // released meanwhile: try again
-    if (existing.request_hash !== hash) throw unprocessable('this Idempotency-Key was used with a different request body', 'idempotency-key-reused')
+    const existing = await db.selectFrom('idempotency_keys').selectAll().where(eb => eb.and(thisKey)).executeTakeFirst()
+    if (existing === undefined) return await runIdempotent(db, claim, handler) // expired meanwhile: try again
+    if (existing.state !== 'released' && existing.request_hash !== hash) throw unprocessable('this Idempotency-Key was used with a different request body', 'idempotency-key-reused')
     // Stored from this scope's handler, so it has the handler's type.
     if (existing.state === 'done') return { status: (existing.response_status ?? 200) as Status, body: existing.response_body as Body, replayed: true }
-    const reclaimed = await db.updateTable('idempotency_keys').set({ created_at: sql<Date>`now()` })
-      .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key)
-      .where('state', '=', 'running').where('created_at', '<', sql<Date>`now() - interval '${sql.raw(ABANDONED_AFTER)}'`)
+    // Released by a failed attempt, or running for so long that its attempt was abandoned.
+    const reclaimed = await db.updateTable('idempotency_keys').set({ state: 'running', request_hash: hash, created_at: sql<Date>`now()` })
+      .where(eb => eb.and(thisKey))
+      .where(eb => existing.state === 'released'
+        ? eb('state', '=', 'released')
+        : eb.and([eb('state', '=', 'running'), eb('created_at', '<', sql<Date>`now() - interval '${sql.raw(ABANDONED_AFTER)}'`)]))
       .executeTakeFirst()
     if (reclaimed.numUpdatedRows === 0n) {
       throw new HttpProblem(409, 'Conflict', 'a request with this Idempotency-Key is still being processed; retry later', { type: 'idempotency-key-in-use', headers: { 'retry-after': '1' } })
     }
-    // Taken over from an attempt that never finished: the same resource id, so what that attempt
-    // may have created is found again rather than made twice.
+    // The same resource id: what an earlier attempt may have created is found again.
     resourceId = existing.resource_id
   }
-  let response: StoredResponse<Status, Body>
   try {
-    response = await handler(resourceId ?? randomUUID())
+    const response = await handler(resourceId ?? randomUUID())
+    await db.updateTable('idempotency_keys').where(eb => eb.and(thisKey))
+      .set({ state: 'done', response_status: response.status, response_body: JSON.stringify(response.body) }).execute()
+    return { ...response, replayed: false }
   } catch (error) {
-    await db.deleteFrom('idempotency_keys').where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).execute()
+    await releaseSoon(db, id)
     throw error
   }
-  await db.updateTable('idempotency_keys')
-    .set({ state: 'done', response_status: response.status, response_body: JSON.stringify(response.body) })
-    .where('client_id', '=', clientId).where('scope', '=', scope).where('key', '=', key).execute()
-  return { ...response, replayed: false }
 }
 
 /**

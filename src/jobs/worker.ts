@@ -1,9 +1,11 @@
+import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Logger as WorkerLogger, run, type LogLevel, type TaskList } from 'graphile-worker'
+import { Logger as WorkerLogger, run, type LogLevel, type Runner, type RunnerOptions, type TaskList, type WorkerEvents } from 'graphile-worker'
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { createAirtableTasks } from '../airtable/sync-task.js'
 import type { AppContext } from '../context.js'
+import { configuredTimeouts, guardPool, timeoutOptions } from '../db/database.js'
 
 export interface JobWorker {
   /** Finishes the jobs in flight (interrupting waits after a few seconds), then releases everything. */
@@ -12,8 +14,7 @@ export interface JobWorker {
 
 // graphile-worker's log lines go through the service's pino logger; a job that failed and
 // will be retried is a warning, not an error.
-function workerLogger (logger: Logger): WorkerLogger {
-  const log = logger.child({ component: 'worker' })
+function workerLogger (log: Logger): WorkerLogger {
   return new WorkerLogger(() => (logLevel, message, meta) => {
     // The enum is type-only here: graphile-worker is CommonJS and node's ESM loader cannot see it.
     const level: `${LogLevel}` = logLevel
@@ -32,10 +33,18 @@ async function settled (pool: pg.Pool, timeoutMs = 5000): Promise<void> {
   while ((pool.waitingCount > 0 || pool.idleCount < pool.totalCount) && Date.now() < deadline) await sleep(10)
 }
 
+const RESTART_DELAYS_MS = [500, 1000, 2000, 5000]
+
 /**
  * Runs the job queue (graphile-worker) for every task a feature provides: today the Airtable
  * mirror. Uses its own small pool (a LISTEN connection plus one per concurrent job) so jobs
  * never starve the API of connections.
+ *
+ * A database outage must not take the process down, nor leave jobs locked for graphile-worker's
+ * 4 h: its job completions are batched (a failed one is handled by graphile-worker, which then
+ * shuts its worker pool down instead of leaving an unhandled rejection), the runner is started
+ * again whenever it stops on its own, and the jobs the stopped pool still had locked are
+ * unlocked (graphile-worker's force_unlock_workers) before the new one starts.
  */
 export async function startWorker (ctx: AppContext): Promise<JobWorker> {
   const airtable = await createAirtableTasks(ctx)
@@ -44,29 +53,79 @@ export async function startWorker (ctx: AppContext): Promise<JobWorker> {
     ctx.logger.info('job worker not started: no job type is configured (Airtable sync is off)')
     return { stop: async () => {} }
   }
+  const log = ctx.logger.child({ component: 'worker' })
   const concurrency = ctx.config.WORKER_CONCURRENCY
+  const timeouts = configuredTimeouts(ctx.config)
   // Our pool rather than graphile-worker's: its own is ended without waiting on stop, and a
   // connection dropped after that (database restart) would be an unhandled 'error' event.
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: concurrency + 2, application_name: 'campaign-service-worker' })
-  // A dropped connection surfaces on the next query (and the job retries); never as a crash.
-  pool.on('error', () => {})
-  pool.on('connect', client => { client.on('error', () => {}) })
-  const runner = await run({
+  const pool = guardPool(new pg.Pool({ connectionString: ctx.databaseUrl, max: concurrency + 2, application_name: 'campaign-service-worker', connectionTimeoutMillis: 5000, ...timeoutOptions(timeouts) }), timeouts)
+  const events: WorkerEvents = new EventEmitter()
+  // Worker pools that stopped with jobs possibly still locked by them.
+  const deadPools = new Set<string>()
+  let poolId: string | undefined
+  events.on('pool:create', ({ workerPool }) => { poolId = workerPool.id })
+  const options: RunnerOptions = {
     pgPool: pool,
     concurrency,
     pollInterval: ctx.config.WORKER_POLL_INTERVAL_MS,
     noHandleSignals: true, // the process entry owns SIGTERM and stops us through ctx.onClose
     parsedCronItems: [], // no cron: the activation tick is the CronJob's (else it looks for ./crontab)
     taskList,
-    logger: workerLogger(ctx.logger)
-  }).catch(async (error: unknown) => {
+    events,
+    logger: workerLogger(log),
+    // Unbatched, graphile-worker 0.17 records a job's outcome without awaiting it: with the
+    // database gone that rejection is unhandled. Batched, its failure is handled.
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } }
+  }
+
+  let runner: Runner | undefined
+  let stopping = false
+  const wake = new AbortController()
+  const unlockDeadPools = async (): Promise<void> => {
+    if (deadPools.size === 0) return
+    const ids = [...deadPools]
+    await pool.query('select graphile_worker.force_unlock_workers($1::text[])', [ids])
+    for (const id of ids) deadPools.delete(id)
+    log.info({ workerPools: ids }, 'unlocked the jobs of a stopped worker pool')
+  }
+  const launch = async (): Promise<void> => {
+    await unlockDeadPools()
+    const started = await run(options)
+    runner = started
+    started.promise.then(() => { void supervise(started, undefined) }, (error: unknown) => { void supervise(started, error) })
+  }
+  // The runner stopped without being asked to (a database outage): start it again once it can.
+  const supervise = async (stoppedRunner: Runner, error: unknown): Promise<void> => {
+    if (stopping || runner !== stoppedRunner) return
+    runner = undefined
+    if (poolId !== undefined) deadPools.add(poolId)
+    log.warn({ err: { message: error instanceof Error ? error.message : String(error ?? 'its worker pool ended') } }, 'job worker stopped on its own; restarting it')
+    for (let attempt = 0; !stopping; attempt++) {
+      await sleep(RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)] ?? 5000, undefined, { signal: wake.signal }).catch(() => {})
+      if (stopping) return
+      try {
+        await launch()
+        if (stopping) await (runner as Runner | undefined)?.stop().catch(() => {})
+        else log.info('job worker restarted')
+        return
+      } catch (restartError) {
+        if (attempt === 0) log.warn({ err: { message: (restartError as Error).message } }, 'job worker cannot restart yet; retrying')
+      }
+    }
+  }
+
+  try {
+    await launch()
+  } catch (error) {
     await Promise.all([pool.end(), airtable?.close()])
     throw error
-  })
-  ctx.logger.info({ tasks: Object.keys(taskList), concurrency }, 'job worker started')
+  }
+  log.info({ tasks: Object.keys(taskList), concurrency }, 'job worker started')
   return {
     stop: async () => {
-      await runner.stop()
+      stopping = true
+      wake.abort()
+      await runner?.stop().catch(() => {})
       await settled(pool)
       await Promise.all([pool.end(), airtable?.close()])
     }

@@ -1,0 +1,140 @@
+import pg from 'pg'
+import t from 'tap'
+import { AIRTABLE_KEY, airtableStandIn } from '../helpers/airtable.js'
+import { ADMIN_KEY, REDIS_URL } from '../helpers/app.js'
+import { faultProxy } from '../helpers/fault-proxy.js'
+import { freshDatabase } from '../helpers/postgres.js'
+import { call, startService, waitUntil, type Answer } from '../helpers/service-process.js'
+import { oneMessage } from '../helpers/seed.js'
+
+// A replica and a standalone worker behind a TCP proxy to PostgreSQL, with Airtable sync jobs in
+// flight and 20 clients creating campaigns: the database is cut, then stalled. Neither process may
+// die; every failed answer is a 503 problem+json saying when to retry; /readyz gives up on a
+// stalled database by its own deadline; both recover; no campaign, enrollment or job is doubled or lost.
+
+/** The last lines worth reading when the test failed (not the request log). */
+const logTail = (output: string): string => output.split('\n').filter(l => !/"msg":"(incoming request|request completed|request rejected)"/.test(l)).slice(-40).join('\n')
+
+const LOOPS = 20
+const TENANTS = 4
+
+t.test('a database cut and a stall: processes stay up, answer 503, recover, lose and double nothing', async t => {
+  const databaseUrl = await freshDatabase(t)
+  const proxy = await faultProxy(t, databaseUrl)
+  const standIn = await airtableStandIn(t)
+  standIn.mode = 'slow'
+  standIn.slowMs = 5000
+  const env = {
+    DATABASE_URL: proxy.url, REDIS_URL, ADMIN_API_KEY: ADMIN_KEY, HOST: '127.0.0.1', PORT: '0', INTERNAL_PORT: '0', LOG_LEVEL: 'info',
+    AIRTABLE_API_KEY: AIRTABLE_KEY, AIRTABLE_ENDPOINT_URL: standIn.url, AIRTABLE_TIMEOUT_MS: '10000',
+    AIRTABLE_REQUESTS_PER_SECOND: '100', WORKER_CONCURRENCY: '4', WORKER_POLL_INTERVAL_MS: '200',
+    DATABASE_STATEMENT_TIMEOUT_MS: '1000', DATABASE_LOCK_TIMEOUT_MS: '1000', RATE_LIMIT_KEY_PREFIX: `test:faults:${process.pid}`
+  }
+  // Each process names its own base, so the stand-in tells whose sync requests are in flight.
+  const server = startService(t, 'src/server.ts', { ...env, AIRTABLE_BASE_ID: 'appFaultServer' })
+  await waitUntil(() => server.port('public') > 0, 'the server to listen', 60_000)
+  const port = server.port('public')
+  t.teardown(() => { if (!t.passing()) t.comment(`server log:\n${logTail(server.output())}`) })
+  const db = new pg.Client({ connectionString: databaseUrl })
+  await db.connect()
+  t.teardown(async () => { await db.end() })
+  const count = async (query: string): Promise<number> => Number((await db.query(query)).rows[0].n)
+
+  // Tenants, each with 150 leads; the first also with 200 Airtable-linked leads whose campaign
+  // queues 20 sync jobs, each held 5 s by Airtable: jobs stay in flight in both processes.
+  const tenants: Array<Record<string, string>> = []
+  for (let i = 0; i < TENANTS; i++) {
+    const created = await call(port, 'POST', '/v1/admin/clients', { authorization: `Bearer ${ADMIN_KEY}` }, { name: `Tenant ${i}` })
+    const headers = { authorization: `Bearer ${JSON.parse(created.body).apiKey as string}` }
+    tenants.push(headers)
+    const leads = Array.from({ length: 150 }, (_, n) => ({ externalId: `t${i}-${n}`, firstName: 'F', tags: ['traffic'] }))
+    t.equal((await call(port, 'POST', '/v1/leads/bulk', headers, { leads })).status, 200)
+  }
+  const synced = Array.from({ length: 200 }, (_, n) => ({ externalId: `s-${n}`, firstName: 'S', tags: ['synced'], airtableRecordId: `recFault${String(n).padStart(6, '0')}` }))
+  t.equal((await call(port, 'POST', '/v1/leads/bulk', tenants[0] ?? {}, { leads: synced })).status, 200)
+  const syncCampaign = await call(port, 'POST', '/v1/campaigns', tenants[0] ?? {}, { name: 'Synced', messages: oneMessage, targeting: { tags: ['synced'] } })
+  t.equal(syncCampaign.status, 201, syncCampaign.body)
+  const inFlight = (base: string): boolean => standIn.requests.some(r => r.baseId === base && r.at > Date.now() - standIn.slowMs + 1000)
+  await standIn.waitFor(() => inFlight('appFaultServer'), 30_000, 'sync jobs in flight in the server')
+  const worker = startService(t, 'src/worker.ts', { ...env, AIRTABLE_BASE_ID: 'appFaultWorker' })
+  t.teardown(() => { if (!t.passing()) t.comment(`worker log:\n${logTail(worker.output())}`) })
+  await standIn.waitFor(() => inFlight('appFaultWorker') && inFlight('appFaultServer'), 60_000, 'sync jobs in flight in both processes')
+
+  // Traffic: each loop creates campaigns of one lead each under its own Idempotency-Keys,
+  // retrying a key on 503 or 409 until it is answered with the campaign.
+  const failures: Answer[] = []
+  const created = new Map<string, Set<string>>()
+  let trafficOn = true
+  const loop = async (j: number): Promise<void> => {
+    for (let i = 0; trafficOn; i++) {
+      const key = `loop-${j}-${i}`
+      for (;;) {
+        const answer = await call(port, 'POST', '/v1/campaigns', { ...tenants[j % TENANTS], 'idempotency-key': key },
+          { name: key, messages: oneMessage, targeting: { tags: ['traffic'] }, maxLeadsToEnroll: 1 })
+        if (answer.status === 201) {
+          created.set(key, (created.get(key) ?? new Set()).add(JSON.parse(answer.body).id as string))
+          break
+        }
+        failures.push(answer)
+        if (answer.status !== 503 && answer.status !== 409) return
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+    }
+  }
+  const traffic = Promise.all(Array.from({ length: LOOPS }, async (_, j) => { await loop(j) }))
+  const failuresOf = (status: number): number => failures.filter(f => f.status === status).length
+  await waitUntil(() => created.size >= LOOPS, 'traffic to flow')
+
+  // The cut, while the sync jobs are in flight: their outcomes cannot be recorded.
+  await proxy.cut()
+  await waitUntil(() => failuresOf(503) >= 20, '503s during the cut')
+  for (const [name, service] of [['server', server], ['worker', worker]] as const) {
+    await waitUntil(() => service.output().includes('job worker stopped on its own') || service.child.exitCode !== null, `${name}: a job's outcome to fail`)
+    t.equal(service.child.exitCode, null, `${name} survives the cut`)
+  }
+  await proxy.restore()
+  const cutEnded = Date.now()
+  await waitUntil(async () => (await call(port, 'GET', '/readyz')).status === 200, 'ready again after the cut', 15_000)
+  t.comment(`ready ${Date.now() - cutEnded} ms after the cut ended`)
+
+  // The stall: connections stay open, nothing answers.
+  const before503 = failuresOf(503)
+  proxy.stall()
+  const stalledAt = Date.now()
+  const ready = await call(port, 'GET', '/readyz')
+  t.comment(`/readyz answered ${ready.status} ${Date.now() - stalledAt} ms into the stall`)
+  t.equal(ready.status, 503, 'not ready while stalled')
+  t.match(ready.headers['content-type'], /application\/problem\+json/)
+  t.ok(server.lines().some(l => l.msg === 'readiness check failed' && /did not answer within 1500 ms/.test(JSON.stringify(l.err))), '/readyz gave up by its own deadline')
+  await waitUntil(() => failuresOf(503) >= before503 + 20, '503s during the stall')
+  await proxy.restore()
+  const stallEnded = Date.now()
+  await waitUntil(async () => (await call(port, 'GET', '/readyz')).status === 200, 'ready again after the stall', 15_000)
+  t.comment(`ready ${Date.now() - stallEnded} ms after the stall ended`)
+  const keysBefore = created.size
+  await waitUntil(() => created.size >= keysBefore + LOOPS, 'campaigns to be created again')
+  trafficOn = false
+  await traffic
+
+  t.equal(server.child.exitCode, null, 'the server is still up')
+  t.equal(worker.child.exitCode, null, 'the worker is still up')
+  t.same(failures.filter(f => f.status !== 503 && f.status !== 409).map(f => `${f.status} ${f.body}`), [], 'every failure is a 503 or a 409')
+  t.ok(failures.every(f => /application\/problem\+json/.test(String(f.headers['content-type'])) && f.headers['retry-after'] !== undefined), 'as problem+json with Retry-After')
+  t.ok(failures.some(f => f.status === 503 && /:database-unavailable$/.test(JSON.parse(f.body).type as string)), 'the 503s say the database is unavailable')
+  t.comment(`${created.size} keys, ${failuresOf(503)} 503s, ${failuresOf(409)} 409s`)
+
+  // Nothing doubled: one campaign per key, counters equal to rows, one active enrollment per lead.
+  t.same([...created].filter(([, ids]) => ids.size > 1), [], 'every key was answered with one campaign')
+  t.equal(await count("select count(*) as n from campaigns where name like 'loop-%'"), created.size, 'one campaign per Idempotency-Key')
+  t.equal(await count(`select count(*) as n from campaigns c where leads_enrolled <> (select count(*) from enrollments e where e.campaign_id = c.id)`), 0, 'leads_enrolled = enrollments')
+  t.equal(await count("select count(*) as n from (select lead_id from enrollments where status = 'active' group by lead_id having count(*) > 1) d"), 0, 'one active enrollment per lead')
+  // Nothing lost: every sync job ran to the end, none left locked by a worker that stopped.
+  standIn.mode = 'ok'
+  await waitUntil(async () => await count('select count(*) as n from graphile_worker._private_jobs') === 0, 'the sync jobs to finish', 60_000, 200)
+  t.equal(standIn.records.size, 200, 'every Airtable-linked lead was mirrored')
+
+  for (const service of [server, worker]) {
+    service.child.kill('SIGTERM')
+    t.equal(await service.exited, 0, 'clean exit')
+  }
+})
