@@ -32,7 +32,7 @@ t.test('a database cut and a stall: processes stay up, answer 503, recover, lose
   }
   // Each process names its own base, so the stand-in tells whose sync requests are in flight.
   const server = startService(t, 'src/server.ts', { ...env, AIRTABLE_BASE_ID: 'appFaultServer' })
-  await waitUntil(() => server.port('public') > 0, 'the server to listen', 60_000)
+  await waitUntil(() => server.port('public') > 0, 'the server to listen', 120_000)
   const port = server.port('public')
   t.teardown(() => { if (!t.passing()) t.comment(`server log:\n${logTail(server.output())}`) })
   const db = new pg.Client({ connectionString: databaseUrl })
@@ -40,8 +40,8 @@ t.test('a database cut and a stall: processes stay up, answer 503, recover, lose
   t.teardown(async () => { await db.end() })
   const count = async (query: string): Promise<number> => Number((await db.query(query)).rows[0].n)
 
-  // Tenants, each with 150 leads; the first also with 200 Airtable-linked leads whose campaign
-  // queues 20 sync jobs, each held 5 s by Airtable: jobs stay in flight in both processes.
+  // Tenants, each with 150 leads; the first also with 400 Airtable-linked leads whose campaign
+  // queues 40 sync jobs, each held 5 s by Airtable.
   const tenants: Array<Record<string, string>> = []
   for (let i = 0; i < TENANTS; i++) {
     const created = await call(port, 'POST', '/v1/admin/clients', { authorization: `Bearer ${ADMIN_KEY}` }, { name: `Tenant ${i}` })
@@ -50,11 +50,13 @@ t.test('a database cut and a stall: processes stay up, answer 503, recover, lose
     const leads = Array.from({ length: 150 }, (_, n) => ({ externalId: `t${i}-${n}`, firstName: 'F', tags: ['traffic'] }))
     t.equal((await call(port, 'POST', '/v1/leads/bulk', headers, { leads })).status, 200)
   }
-  const synced = Array.from({ length: 200 }, (_, n) => ({ externalId: `s-${n}`, firstName: 'S', tags: ['synced'], airtableRecordId: `recFault${String(n).padStart(6, '0')}` }))
+  const synced = Array.from({ length: 400 }, (_, n) => ({ externalId: `s-${n}`, firstName: 'S', tags: ['synced'], airtableRecordId: `recFault${String(n).padStart(6, '0')}` }))
   t.equal((await call(port, 'POST', '/v1/leads/bulk', tenants[0] ?? {}, { leads: synced })).status, 200)
   const syncCampaign = await call(port, 'POST', '/v1/campaigns', tenants[0] ?? {}, { name: 'Synced', messages: oneMessage, targeting: { tags: ['synced'] } })
   t.equal(syncCampaign.status, 201, syncCampaign.body)
   const inFlight = (base: string): boolean => standIn.requests.some(r => r.baseId === base && r.at > Date.now() - standIn.slowMs + 1000)
+  // The worker process starts once the server's jobs are in flight: 40 jobs of 5 s, 4 at a time,
+  // leave it jobs to take however long it takes to start.
   await standIn.waitFor(() => inFlight('appFaultServer'), 30_000, 'sync jobs in flight in the server')
   const worker = startService(t, 'src/worker.ts', { ...env, AIRTABLE_BASE_ID: 'appFaultWorker' })
   t.teardown(() => { if (!t.passing()) t.comment(`worker log:\n${logTail(worker.output())}`) })
@@ -131,7 +133,7 @@ t.test('a database cut and a stall: processes stay up, answer 503, recover, lose
   // Nothing lost: every sync job ran to the end, none left locked by a worker that stopped.
   standIn.mode = 'ok'
   await waitUntil(async () => await count('select count(*) as n from graphile_worker._private_jobs') === 0, 'the sync jobs to finish', 60_000, 200)
-  t.equal(standIn.records.size, 200, 'every Airtable-linked lead was mirrored')
+  t.equal(standIn.records.size, 400, 'every Airtable-linked lead was mirrored')
 
   for (const service of [server, worker]) {
     service.child.kill('SIGTERM')
