@@ -124,6 +124,8 @@ function baseApp (ctx: AppContext, listener: 'public' | 'internal') {
   // SIGTERM would otherwise keep close() waiting until it idles out (72 s).
   app.addHook('onSend', async (_request, reply) => { if (ctx.stopping.aborted) void reply.header('connection', 'close') })
   app.addHook('preValidation', async request => {
+    // No route: the not-found handler answers 404 (or 405) whatever the request carries.
+    if (request.is404) return
     const errors = [...unsafeTextErrors(request.params), ...unsafeTextErrors(request.query), ...unsafeTextErrors(request.body)]
     // A route without a body schema takes no body: an empty one or {} is fine, fields are typos.
     if (request.routeOptions.schema?.body === undefined) errors.push(...unexpectedBodyErrors(request.body))

@@ -73,8 +73,16 @@ function methodNotAllowed (method: string, path: string, allowed: string[]): Htt
 
 export function installErrorHandlers (app: FastifyInstance): void {
   const methodsOf = routeMethods(app)
+  const notFoundOrNotAllowed = (request: FastifyRequest): HttpProblem => {
+    const path = request.url.split('?')[0] ?? ''
+    const allowed = methodsOf(path)
+    return allowed.length > 0 ? methodNotAllowed(request.method, path, allowed) : notFound(`${request.method} ${path}`)
+  }
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     let problem = toProblem(error)
+    // A body refused (malformed, too large, another media type) on a path no route serves: the
+    // missing route is the answer.
+    if (request.is404 && problem.status < 500) problem = notFoundOrNotAllowed(request)
     if (error.validationContext === 'params') {
       const path = request.url.split('?')[0] ?? ''
       const allowed = methodsOf(path, true)
@@ -88,12 +96,5 @@ export function installErrorHandlers (app: FastifyInstance): void {
     else request.log.info({ status: problem.status, detail: problem.message }, 'request rejected')
     return sendProblem(reply, problem)
   })
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? ''
-    const allowed = methodsOf(path)
-    if (allowed.length > 0) {
-      return sendProblem(reply, methodNotAllowed(request.method, path, allowed))
-    }
-    return sendProblem(reply, notFound(`${request.method} ${path}`))
-  })
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, notFoundOrNotAllowed(request)))
 }
