@@ -10,6 +10,21 @@ export type Queryable = Database | Tx
 // bigint columns (counts) arrive as strings by default; every count we read fits a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
+// The API answers RFC 3339, years 0001..9999. A stored timestamp outside them (year 10000, written
+// before inputs were checked after rounding; 'infinity') is read as the nearest instant inside, so
+// one row can never turn a whole list into a 500 or an unparseable date.
+const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z')
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z')
+for (const type of [pg.types.builtins.TIMESTAMPTZ, pg.types.builtins.TIMESTAMP]) {
+  const parse = pg.types.getTypeParser(type) as (value: string) => Date | number
+  pg.types.setTypeParser(type, (value: string) => {
+    const parsed = parse(value)
+    const time = typeof parsed === 'number' ? parsed : parsed.getTime()
+    if (Number.isNaN(time)) return parsed
+    return time > LATEST ? new Date(LATEST) : time < EARLIEST ? new Date(EARLIEST) : parsed
+  })
+}
+
 // The database cannot be reached or does not answer in time right now (refused, unresolvable,
 // starting or shutting down, out of connections, connection lost or reset, a statement or lock
 // wait past its deadline): worth a 503 and a retry, not a 500. A wrong password or a missing

@@ -11,13 +11,25 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
 // RFC 3339 date-times PostgreSQL can store: ajv-formats' rule, plus a year from 0001 (PostgreSQL
 // has no year 0), up to 9999, also in UTC, and an offset of at most 15:59 (its limit; real zones
 // stay within ±14:00).
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-](\d{2}):\d{2})$/
+// The year is checked after PostgreSQL's rounding to microseconds: 9999-12-31T23:59:59.9999999Z
+// is stored as year 10000, which no RFC 3339 answer can carry.
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-](\d{2}):\d{2})$/
+
+/** Microseconds of a fraction's digits, rounded half to even as PostgreSQL does (may be 1,000,000). */
+function roundedMicroseconds (digits: string): number {
+  const micro = Number(digits.slice(0, 6).padEnd(6, '0'))
+  const rest = digits.slice(6)
+  if (rest === '' || rest[0] === undefined || rest[0] < '5') return micro
+  const exactlyHalf = rest[0] === '5' && /^0*$/.test(rest.slice(1))
+  return exactlyHalf && micro % 2 === 0 ? micro : micro + 1
+}
 
 function storableDateTime (base: (value: string) => boolean): (value: string) => boolean {
   return value => {
     const match = RFC3339.exec(value)
-    if (match === null || !base(value) || Number(match[1] ?? 0) > 15) return false
-    const utcYear = new Date(value).getUTCFullYear() // also in range once moved to UTC
+    if (match === null || !base(value) || Number(match[4] ?? 0) > 15) return false
+    const wholeSeconds = Date.parse(`${match[1] ?? ''}${match[3] ?? ''}`.replace(' ', 'T').toUpperCase())
+    const utcYear = new Date(wholeSeconds + Math.floor(roundedMicroseconds(match[2] ?? '') / 1000)).getUTCFullYear()
     return utcYear >= 1 && utcYear <= 9999
   }
 }
