@@ -167,7 +167,7 @@ export async function waitForDatabase (db: Database, onWait: (message: string) =
     } catch (error) {
       if (!isDatabaseUnreachable(error)) throw error
       const reason = error instanceof Error ? error.message : String(error)
-      if (Date.now() >= deadline) throw new Error(`the database did not answer within ${waitMs / 1000} s: ${reason}`)
+      if (Date.now() >= deadline) throw new Error(`the database did not answer within ${waitMs / 1000} s: ${reason}`, { cause: error })
       if (attempt === 1) onWait(`waiting for the database: ${reason}`)
       await new Promise(resolve => setTimeout(resolve, 1000))
     }

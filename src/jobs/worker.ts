@@ -99,7 +99,7 @@ export async function startWorker (ctx: AppContext): Promise<JobWorker> {
     if (stopping || runner !== stoppedRunner) return
     runner = undefined
     if (poolId !== undefined) deadPools.add(poolId)
-    log.warn({ err: { message: error instanceof Error ? error.message : String(error ?? 'its worker pool ended') } }, 'job worker stopped on its own; restarting it')
+    log.warn({ err: { message: error instanceof Error ? error.message : (error === undefined ? 'its worker pool ended' : String(error as string)) } }, 'job worker stopped on its own; restarting it')
     for (let attempt = 0; !stopping; attempt++) {
       await sleep(RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)] ?? 5000, undefined, { signal: wake.signal }).catch(() => {})
       if (stopping) return
