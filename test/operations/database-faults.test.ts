@@ -1,6 +1,6 @@
 import pg from 'pg'
 import t from 'tap'
-import { AIRTABLE_KEY, airtableStandIn } from '../helpers/airtable.js'
+import { AIRTABLE_KEY, TEST_SECRETS_KEY, airtableStandIn, randomBaseId } from '../helpers/airtable.js'
 import { ADMIN_KEY, REDIS_URL } from '../helpers/app.js'
 import { faultProxy } from '../helpers/fault-proxy.js'
 import { freshDatabase } from '../helpers/postgres.js'
@@ -21,17 +21,19 @@ const TENANTS = 4
 t.test('a database cut and a stall: processes stay up, answer 503, recover, lose and double nothing', async t => {
   const databaseUrl = await freshDatabase(t)
   const proxy = await faultProxy(t, databaseUrl)
-  const standIn = await airtableStandIn(t)
-  standIn.mode = 'slow'
-  standIn.slowMs = 5000
+  // One Airtable stand-in per process, so each tells whose sync requests are in flight.
+  const airtables = { server: await airtableStandIn(t), worker: await airtableStandIn(t) }
+  for (const standIn of Object.values(airtables)) {
+    standIn.mode = 'slow'
+    standIn.slowMs = 5000
+  }
   const env = {
     DATABASE_URL: proxy.url, REDIS_URL, ADMIN_API_KEY: ADMIN_KEY, HOST: '127.0.0.1', PORT: '0', INTERNAL_PORT: '0', LOG_LEVEL: 'info',
-    AIRTABLE_API_KEY: AIRTABLE_KEY, AIRTABLE_ENDPOINT_URL: standIn.url, AIRTABLE_TIMEOUT_MS: '10000',
+    SECRETS_KEY: TEST_SECRETS_KEY, AIRTABLE_TIMEOUT_MS: '10000',
     AIRTABLE_REQUESTS_PER_SECOND: '100', WORKER_CONCURRENCY: '4', WORKER_POLL_INTERVAL_MS: '200',
     DATABASE_STATEMENT_TIMEOUT_MS: '1000', DATABASE_LOCK_TIMEOUT_MS: '1000', RATE_LIMIT_KEY_PREFIX: `test:faults:${process.pid}`
   }
-  // Each process names its own base, so the stand-in tells whose sync requests are in flight.
-  const server = startService(t, 'src/server.ts', { ...env, AIRTABLE_BASE_ID: 'appFaultServer' })
+  const server = startService(t, 'src/server.ts', { ...env, AIRTABLE_ENDPOINT_URL: airtables.server.url })
   await waitUntil(() => server.port('public') > 0, 'the server to listen', 120_000)
   const port = server.port('public')
   t.teardown(() => { if (!t.passing()) t.comment(`server log:\n${logTail(server.output())}`) })
@@ -40,27 +42,30 @@ t.test('a database cut and a stall: processes stay up, answer 503, recover, lose
   t.teardown(async () => { await db.end() })
   const count = async (query: string): Promise<number> => Number((await db.query(query)).rows[0].n)
 
-  // Tenants, each with 150 leads; the first also with 400 Airtable-linked leads whose campaign
-  // queues 40 sync jobs, each held 5 s by Airtable.
+  // Tenants, each with 150 leads; the first also with 800 Airtable-linked leads whose campaign
+  // queues 80 sync jobs, each held 5 s by Airtable.
   const tenants: Array<Record<string, string>> = []
+  const tenantIds: string[] = []
   for (let i = 0; i < TENANTS; i++) {
     const created = await call(port, 'POST', '/v1/admin/clients', { authorization: `Bearer ${ADMIN_KEY}` }, { name: `Tenant ${i}` })
     const headers = { authorization: `Bearer ${JSON.parse(created.body).apiKey as string}` }
     tenants.push(headers)
+    tenantIds.push(JSON.parse(created.body).id as string)
     const leads = Array.from({ length: 150 }, (_, n) => ({ externalId: `t${i}-${n}`, firstName: 'F', tags: ['traffic'] }))
     t.equal((await call(port, 'POST', '/v1/leads/bulk', headers, { leads })).status, 200)
   }
-  const synced = Array.from({ length: 400 }, (_, n) => ({ externalId: `s-${n}`, firstName: 'S', tags: ['synced'], airtableRecordId: `recFault${String(n).padStart(6, '0')}` }))
+  const airtable = await call(port, 'PUT', `/v1/admin/clients/${tenantIds[0] ?? ''}/airtable`, { authorization: `Bearer ${ADMIN_KEY}` }, { apiKey: AIRTABLE_KEY, baseId: randomBaseId(), table: 'Leads' })
+  t.equal(airtable.status, 200, airtable.body)
+  const synced = Array.from({ length: 800 }, (_, n) => ({ externalId: `s-${n}`, firstName: 'S', tags: ['synced'], airtableRecordId: `recFault${String(n).padStart(6, '0')}` }))
   t.equal((await call(port, 'POST', '/v1/leads/bulk', tenants[0] ?? {}, { leads: synced })).status, 200)
   const syncCampaign = await call(port, 'POST', '/v1/campaigns', tenants[0] ?? {}, { name: 'Synced', messages: oneMessage, targeting: { tags: ['synced'] } })
   t.equal(syncCampaign.status, 201, syncCampaign.body)
-  const inFlight = (base: string): boolean => standIn.requests.some(r => r.baseId === base && r.at > Date.now() - standIn.slowMs + 1000)
-  // The worker process starts once the server's jobs are in flight: 40 jobs of 5 s, 4 at a time,
+  const inFlight = (standIn: typeof airtables.server): boolean => standIn.requests.some(r => r.at > Date.now() - standIn.slowMs + 1000)
+  // The worker process starts once the server's jobs are in flight: 80 jobs of 5 s, 4 at a time,
   // leave it jobs to take however long it takes to start.
-  await standIn.waitFor(() => inFlight('appFaultServer'), 30_000, 'sync jobs in flight in the server')
-  const worker = startService(t, 'src/worker.ts', { ...env, AIRTABLE_BASE_ID: 'appFaultWorker' })
+  await airtables.server.waitFor(() => inFlight(airtables.server), 30_000, 'sync jobs in flight in the server')
+  const worker = startService(t, 'src/worker.ts', { ...env, AIRTABLE_ENDPOINT_URL: airtables.worker.url })
   t.teardown(() => { if (!t.passing()) t.comment(`worker log:\n${logTail(worker.output())}`) })
-  await standIn.waitFor(() => inFlight('appFaultWorker') && inFlight('appFaultServer'), 60_000, 'sync jobs in flight in both processes')
 
   // Traffic: each loop creates campaigns of one lead each under its own Idempotency-Keys,
   // retrying a key on 503 or 409 until it is answered with the campaign.
@@ -86,6 +91,7 @@ t.test('a database cut and a stall: processes stay up, answer 503, recover, lose
   const traffic = Promise.all(Array.from({ length: LOOPS }, async (_, j) => { await loop(j) }))
   const failuresOf = (status: number): number => failures.filter(f => f.status === status).length
   await waitUntil(() => created.size >= LOOPS, 'traffic to flow')
+  await airtables.worker.waitFor(() => inFlight(airtables.worker) && inFlight(airtables.server), 60_000, 'sync jobs in flight in both processes')
 
   // The cut, while the sync jobs are in flight: their outcomes cannot be recorded.
   await proxy.cut()
@@ -132,9 +138,9 @@ t.test('a database cut and a stall: processes stay up, answer 503, recover, lose
   t.equal(await count(`select count(*) as n from campaigns c where leads_enrolled <> (select count(*) from enrollments e where e.campaign_id = c.id)`), 0, 'leads_enrolled = enrollments')
   t.equal(await count("select count(*) as n from (select lead_id from enrollments where status = 'active' group by lead_id having count(*) > 1) d"), 0, 'one active enrollment per lead')
   // Nothing lost: every sync job ran to the end, none left locked by a worker that stopped.
-  standIn.mode = 'ok'
+  for (const standIn of Object.values(airtables)) standIn.mode = 'ok'
   await waitUntil(async () => await count('select count(*) as n from graphile_worker._private_jobs') === 0, 'the sync jobs to finish', 60_000, 200)
-  t.equal(standIn.records.size, 400, 'every Airtable-linked lead was mirrored')
+  t.equal(new Set([...airtables.server.records.keys(), ...airtables.worker.records.keys()]).size, 800, 'every Airtable-linked lead was mirrored')
 
   for (const service of [server, worker]) {
     service.child.kill('SIGTERM')
