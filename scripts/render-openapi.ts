@@ -4,6 +4,7 @@ import { stringify } from 'yaml'
 import { buildApps, serviceDocument } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createContext } from '../src/context.js'
+import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../src/http/problem-types.js'
 
 export const OPENAPI_FILE = new URL('../openapi.yaml', import.meta.url)
 
@@ -18,4 +19,25 @@ export async function renderOpenApi (): Promise<string> {
     await Promise.all([apps.api.close(), apps.internal.close()])
     await ctx.close()
   }
+}
+
+export const PROBLEMS_FILE = new URL('../docs/problems.md', import.meta.url)
+
+/** docs/problems.md: the problem types, one line each, from src/http/problem-types.ts. */
+export function renderProblemsPage (): string {
+  const rows = Object.entries(PROBLEM_TYPES).map(([name, meaning]) => `| \`${name}\` | ${meaning} |`)
+  return [
+    '# Problem types',
+    '',
+    '<!-- Generated from src/http/problem-types.ts by `npm run openapi`; do not edit by hand. -->',
+    '',
+    `Every error is \`application/problem+json\` (RFC 9457) with \`type\` = \`${PROBLEM_TYPE_BASE}<name>\`.`,
+    'The names below are the complete list (also the enum of `Problem.type` in openapi.yaml). New ones may be',
+    'added: a client that meets one it does not know should act on the HTTP status.',
+    '',
+    '| name | meaning |',
+    '|---|---|',
+    ...rows,
+    ''
+  ].join('\n')
 }

