@@ -94,7 +94,7 @@ export const CampaignStats = component('CampaignStats', Type.Object({
   steps: Type.Array(StepCounts, { description: 'one entry per message of the campaign' })
 }, {
   examples: [{
-    enrollments: { active: 1, completed: 0, stopped: 0 }, stopReasons: { opted_out: 0, campaign_cancelled: 0, replied: 0, delivery_failed: 0 },
+    enrollments: { active: 1, completed: 0, stopped: 0 }, stopReasons: { opted_out: 0, campaign_cancelled: 0, replied: 0, delivery_failed: 0 }, replies: 0, optOuts: 0,
     steps: [{ step: 0, pending: 0, leased: 0, sent: 1, failed: 0, skipped: 0 }, { step: 1, pending: 1, leased: 0, sent: 0, failed: 0, skipped: 0 }]
   }]
 }))
