@@ -8,9 +8,14 @@ import { runCli } from '../helpers/run-cli.js'
 
 t.test('migrate waits for a database that comes up later, then does its work', async t => {
   const database = await lateDatabase(t)
-  const run = runCli(['migrate'], { DATABASE_URL: database.url })
-  // Nothing listens on the port for the first 2 s; then a proxy to the real server does.
-  await new Promise(resolve => setTimeout(resolve, 2000))
+  let refused!: () => void
+  const wasRefused = new Promise<void>(resolve => { refused = resolve })
+  const run = runCli(['migrate'], { DATABASE_URL: database.url }, undefined, soFar => {
+    if (/waiting for the database/.test(soFar)) refused()
+  })
+  // Nothing listens on the port until the command has said it is waiting; then a proxy to the
+  // real server does. (A fixed pause raced a slow start on a loaded machine.)
+  await Promise.race([wasRefused, run.then(result => { throw new Error(`migrate ended before it waited: ${result.stderr}`) })])
   await database.comeUp()
   const result = await run
   t.equal(result.code, 0, result.stderr)
