@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify'
 import type { AppContext } from '../context.js'
 import { HttpProblem, tooManyRequests } from '../http/problem.js'
 import { rateLimitHeaders, secondsUntilReset } from '../rate-limit/rate-limit-headers.js'
+import { insuranceMonitor } from '../rate-limit/insurance-monitor.js'
 import { createSharedLimiter } from '../rate-limit/shared-limiter.js'
 import { createBudgetMetrics } from './budget-metrics.js'
 import { createTokenBudget } from './token-budget.js'
@@ -16,8 +17,9 @@ export interface GenerationLimits {
 /** The per-client limits on message generation, shared by all replicas through ctx.redis. */
 export function createGenerationLimits (ctx: AppContext): GenerationLimits {
   const prefix = `${ctx.config.RATE_LIMIT_KEY_PREFIX}:generate`
-  const perMinute = createSharedLimiter({ redis: ctx.redis, keyPrefix: prefix, points: ctx.config.GENERATE_RATE_LIMIT_PER_MINUTE, durationSeconds: 60 })
+  const perMinute = createSharedLimiter({ redis: ctx.redis, keyPrefix: prefix, points: ctx.config.GENERATE_RATE_LIMIT_PER_MINUTE, durationSeconds: 60, onInsurance: insuranceMonitor(ctx.metrics, ctx.logger, 'generate_per_minute') })
   const budget = createTokenBudget({ redis: ctx.redis, keyPrefix: `${prefix}-tokens`, budget: ctx.config.GENERATE_DAILY_TOKEN_BUDGET, logger: ctx.logger,
+    onInsurance: insuranceMonitor(ctx.metrics, ctx.logger, 'generate_daily_tokens'),
     onUsage: createBudgetMetrics(ctx.metrics, ctx.config.METRICS_CLIENT_LABELS)
   })
   return {

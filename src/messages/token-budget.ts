@@ -21,10 +21,10 @@ export const nextUtcMidnight = (now: Date): Date =>
  * (per process while Redis is absent or down). It is checked before a call and charged after
  * it, so concurrent requests can overshoot by what they spend; `budget` 0 turns it off.
  */
-export function createTokenBudget (options: { redis: Redis | undefined, keyPrefix: string, budget: number, logger: Logger, onUsage?: BudgetUsageRecorder }): TokenBudget {
+export function createTokenBudget (options: { redis: Redis | undefined, keyPrefix: string, budget: number, logger: Logger, onUsage?: BudgetUsageRecorder, onInsurance?: () => void }): TokenBudget {
   const { budget, logger } = options
   if (budget === 0) return { ensureAvailable: async () => {}, spend: async () => {} }
-  const counter = createSharedLimiter({ redis: options.redis, keyPrefix: options.keyPrefix, points: budget, durationSeconds: DAY_SECONDS })
+  const counter = createSharedLimiter({ redis: options.redis, keyPrefix: options.keyPrefix, points: budget, durationSeconds: DAY_SECONDS, onInsurance: options.onInsurance })
   // The UTC date is part of the key, so a day's count can never leak into the next one.
   const dayKey = (clientId: string, now: Date) => `${clientId}:${now.toISOString().slice(0, 10)}`
   return {

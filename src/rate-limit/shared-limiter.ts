@@ -11,6 +11,16 @@ export interface SharedLimiterOptions {
   durationSeconds: number
   /** A Redis call slower than this (frozen server, lost packets) falls back to the process. */
   redisTimeoutMs?: number
+  /** Called for each decision the per-process insurance takes while Redis is down or frozen. */
+  onInsurance?: () => void
+}
+
+/** The per-process limiter that stands in for Redis; tells `onUse` each time it decides. */
+class InsuranceLimiter extends RateLimiterMemory {
+  constructor (options: ConstructorParameters<typeof RateLimiterMemory>[0], private readonly onUse: () => void) { super(options) }
+  override async consume (...args: Parameters<RateLimiterMemory['consume']>): Promise<RateLimiterRes> { this.onUse(); return await super.consume(...args) }
+  override async penalty (...args: Parameters<RateLimiterMemory['penalty']>): Promise<RateLimiterRes> { this.onUse(); return await super.penalty(...args) }
+  override async get (...args: Parameters<RateLimiterMemory['get']>): Promise<RateLimiterRes | null> { this.onUse(); return await super.get(...args) }
 }
 
 /** The state of one key after an operation; `allowed` is false when consuming went over the limit. */
@@ -41,9 +51,9 @@ export interface SharedLimiter {
  */
 export function createSharedLimiter (options: SharedLimiterOptions): SharedLimiter {
   const { redis, keyPrefix, points, durationSeconds } = options
-  const memory = new RateLimiterMemory({ keyPrefix, points, duration: durationSeconds })
-  let limiter: RateLimiterAbstract | RLWrapperTimeouts = memory
+  let limiter: RateLimiterAbstract | RLWrapperTimeouts = new RateLimiterMemory({ keyPrefix, points, duration: durationSeconds })
   if (redis !== undefined) {
+    const memory = new InsuranceLimiter({ keyPrefix, points, duration: durationSeconds }, options.onInsurance ?? (() => {}))
     // rejectIfRedisNotReady: while ioredis reconnects, go straight to the insurance limiter.
     const shared = new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration: durationSeconds, insuranceLimiter: memory, rejectIfRedisNotReady: true })
     // A connected but unresponsive Redis never errors; the timeout turns it into a fallback too.

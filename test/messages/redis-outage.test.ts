@@ -50,3 +50,28 @@ t.test('a frozen Redis (connected, never answering) fails over too', async t => 
   t.same(await statuses(second, headers, 2), [200, 429])
   await redis.kill()
 })
+
+t.test('while the per-process insurance decides, a metric counts it and a warning says so', async t => {
+  const redis = await startPrivateRedis(t)
+  const standIn = await startAzureStandIn(t)
+  const lines: string[] = []
+  const env = azureEnv(standIn, { REDIS_URL: redis.url, GENERATE_RATE_LIMIT_PER_MINUTE: '5', RATE_LIMIT_KEY_PREFIX: `test:${randomUUID()}`, LOG_LEVEL: 'warn' })
+  const app = await buildTestApp(t, { env, logTo: { write: (line: string) => { lines.push(line) } } })
+  while (app.ctx.redis?.status !== 'ready') await sleep(20)
+  const { headers } = await app.createClient()
+  const decisions = async (): Promise<number> => {
+    const response = await app.internal.inject({ method: 'GET', url: '/metrics' })
+    return Number(/rate_limit_insurance_decisions_total\{limiter="generate_per_minute"\} (\d+)/.exec(response.body)?.[1])
+  }
+  const warnings = () => lines.filter(line => line.includes('rate limit is kept per process'))
+  t.same(await statuses(app, headers, 1), [200])
+  t.equal(await decisions(), 0, 'none while Redis answers')
+  t.same(warnings(), [], 'no warning while Redis answers')
+  redis.freeze()
+  t.same(await statuses(app, headers, 2), [200, 200])
+  t.ok(await decisions() >= 2, 'each decision the process took is counted')
+  const warned = warnings()
+  t.ok(warned.length >= 1 && warned.length <= 2, `warned once per limiter, not per request (${warned.length})`)
+  t.match(warned[0], /generate_/)
+  await redis.kill()
+})
