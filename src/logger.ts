@@ -15,7 +15,5 @@ export function createLogger (config: Pick<Config, 'LOG_LEVEL'>, destination: 1 
     level: config.LOG_LEVEL,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'campaign-service' }
-  // Lines are written in blocks of 4 KB, and at least every half second: a write per line
-  // cost a system call and a thread-pool hand-off on every request. Exit flushes the rest.
-  }, pino.destination({ dest: destination, sync: false, minLength: 4096, periodicFlush: 500 }))
+  }, pino.destination({ dest: destination, sync: false }))
 }
