@@ -1,6 +1,6 @@
 import client from 'prom-client'
 import type { Database } from '../db/database.js'
-import type { Metrics } from '../observability/metrics.js'
+import { collectorsPerRegistry } from '../observability/metrics.js'
 import { countSyncFailures, countSyncJobs } from './repository.js'
 
 export type AirtableMetrics = ReturnType<typeof register>
@@ -44,14 +44,5 @@ function register (registry: client.Registry, db: Database) {
   }
 }
 
-const byRegistry = new WeakMap<client.Registry, AirtableMetrics>()
-
 /** The Airtable collectors of a context's registry, registered on first use. */
-export function airtableMetrics (ctx: { metrics: Metrics, db: Database }): AirtableMetrics {
-  let metrics = byRegistry.get(ctx.metrics.registry)
-  if (metrics === undefined) {
-    metrics = register(ctx.metrics.registry, ctx.db)
-    byRegistry.set(ctx.metrics.registry, metrics)
-  }
-  return metrics
-}
+export const airtableMetrics = collectorsPerRegistry(register)

@@ -1,7 +1,7 @@
 import client from 'prom-client'
 import { sql } from 'kysely'
 import type { Database } from '../db/database.js'
-import type { Metrics } from '../observability/metrics.js'
+import { collectorsPerRegistry } from '../observability/metrics.js'
 
 export type DeliveryMetrics = ReturnType<typeof register>
 
@@ -48,14 +48,5 @@ function register (registry: client.Registry, db: Database) {
   return metrics
 }
 
-const byRegistry = new WeakMap<client.Registry, DeliveryMetrics>()
-
 /** The delivery collectors of a context's registry, registered on first use. */
-export function deliveryMetrics (ctx: { metrics: Metrics, db: Database }): DeliveryMetrics {
-  let metrics = byRegistry.get(ctx.metrics.registry)
-  if (metrics === undefined) {
-    metrics = register(ctx.metrics.registry, ctx.db)
-    byRegistry.set(ctx.metrics.registry, metrics)
-  }
-  return metrics
-}
+export const deliveryMetrics = collectorsPerRegistry(register)

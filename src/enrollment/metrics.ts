@@ -1,7 +1,7 @@
 import client from 'prom-client'
 import type { Logger } from 'pino'
 import type { Database } from '../db/database.js'
-import type { Metrics } from '../observability/metrics.js'
+import { collectorsPerRegistry } from '../observability/metrics.js'
 import { countCampaignsByStatus } from '../campaigns/repository.js'
 import type { EnrollmentRun, StopReason } from './engine.js'
 
@@ -47,17 +47,8 @@ function register (registry: client.Registry, db: Database) {
 }
 export type EnrollmentMetrics = ReturnType<typeof register>
 
-const byRegistry = new WeakMap<client.Registry, EnrollmentMetrics>()
-
 /** The enrollment collectors of a context's registry, registered on first use. */
-export function enrollmentMetrics (ctx: { metrics: Metrics, db: Database }): EnrollmentMetrics {
-  let metrics = byRegistry.get(ctx.metrics.registry)
-  if (metrics === undefined) {
-    metrics = register(ctx.metrics.registry, ctx.db)
-    byRegistry.set(ctx.metrics.registry, metrics)
-  }
-  return metrics
-}
+export const enrollmentMetrics = collectorsPerRegistry(register)
 
 export interface RunObserver {
   enrollmentMetrics?: EnrollmentMetrics

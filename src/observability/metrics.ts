@@ -1,5 +1,6 @@
 import client from 'prom-client'
 import type pg from 'pg'
+import type { Database } from '../db/database.js'
 
 export type Metrics = ReturnType<typeof createMetrics>
 
@@ -26,4 +27,20 @@ export function createMetrics (pool: pg.Pool) {
     }
   })
   return { registry, httpDuration, poolConnections }
+}
+
+/**
+ * A feature's collectors, registered on a context's registry the first time they are asked for
+ * (prom-client refuses a second registration of one name).
+ */
+export function collectorsPerRegistry<T> (register: (registry: client.Registry, db: Database) => T): (ctx: { metrics: Metrics, db: Database }) => T {
+  const byRegistry = new WeakMap<client.Registry, T>()
+  return ctx => {
+    let collectors = byRegistry.get(ctx.metrics.registry)
+    if (collectors === undefined) {
+      collectors = register(ctx.metrics.registry, ctx.db)
+      byRegistry.set(ctx.metrics.registry, collectors)
+    }
+    return collectors
+  }
 }
