@@ -1,6 +1,7 @@
 // Activation at scale: C due campaigns of 100 leads each, activated by repeated calls of the
-// internal tick, against a bare floor doing the same inserts (one INSERT ... SELECT per
-// campaign, from the same leads, into a copy of enrollments with the same indexes).
+// internal tick, against a bare floor doing the same inserts: one statement per campaign that
+// enrolls the same leads and makes their first deliveries (the first message is due at once),
+// into copies of enrollments and deliveries with the same columns, checks and indexes.
 import type pg from 'pg'
 import type { Child } from './child.js'
 import type { Row } from './table.js'
@@ -21,8 +22,8 @@ export async function benchTick ({ pool, service, cronSecret, campaigns }: TickS
   const clients = Math.ceil(campaigns / PER_CLIENT)
   await pool.query(`
     with c as (insert into clients (name) select 'tick ' || g from generate_series(1, $1::int) g returning id)
-    insert into leads (client_id, external_id, first_name, tags, icp_score)
-    select c.id, 'tick-' || k || '-' || n, 'Lead ' || n, array['t' || k], n % 101
+    insert into leads (client_id, external_id, first_name, tags, icp_score, phone)
+    select c.id, 'tick-' || k || '-' || n, 'Lead ' || n, array['t' || k], n % 101, '+1' || (2000000000 + row_number() over ())
     from c, generate_series(0, $2::int - 1) k, generate_series(1, $3::int) n`, [clients, PER_CLIENT, LEADS_PER_CAMPAIGN])
   await pool.query(`
     insert into campaigns (client_id, name, status, targeting, messages, total_delay_minutes, start_at)
@@ -33,18 +34,24 @@ export async function benchTick ({ pool, service, cronSecret, campaigns }: TickS
     select id, client_id, targeting->'tags'->>0 as tag from campaigns where status = 'scheduled' order by created_at, id`)).rows
 
   await pool.query('create table bare_tick_enrollments (like enrollments including all) with (autovacuum_enabled = false)')
+  await pool.query('create table bare_tick_deliveries (like deliveries including all) with (autovacuum_enabled = false)')
   await pool.query('checkpoint')
   let started = performance.now()
   let bareRows = 0
   for (const campaign of due) {
     const result = await pool.query(`
-      insert into bare_tick_enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at, next_step, next_due_at)
-      select $1, id, client_id, statement_timestamp(), statement_timestamp() + interval '1440 minutes', 0, statement_timestamp()
-      from leads where client_id = $2 and tags @> array[$3] and not opted_out`, [campaign.id, campaign.client_id, campaign.tag])
+      with enrolled as (
+        insert into bare_tick_enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at, next_step, next_due_at)
+        select $1, id, client_id, statement_timestamp(), statement_timestamp() + interval '1440 minutes', 0, null
+        from leads where client_id = $2 and tags @> array[$3] and not opted_out
+        returning campaign_id, lead_id, client_id
+      )
+      insert into bare_tick_deliveries (client_id, campaign_id, lead_id, step, due_at)
+      select client_id, campaign_id, lead_id, 0, statement_timestamp() from enrolled`, [campaign.id, campaign.client_id, campaign.tag])
     bareRows += result.rowCount ?? 0
   }
   const floorMs = performance.now() - started
-  await pool.query('drop table bare_tick_enrollments')
+  await pool.query('drop table bare_tick_enrollments, bare_tick_deliveries')
   await pool.query('checkpoint')
 
   started = performance.now()
@@ -60,13 +67,17 @@ export async function benchTick ({ pool, service, cronSecret, campaigns }: TickS
     if (body.remaining === 0) break
   }
   const serviceMs = performance.now() - started
-  const enrolled = (await pool.query<{ n: number }>(`select count(*)::int as n from enrollments e join campaigns c on c.id = e.campaign_id where c.name like 'tick t%'`)).rows[0]?.n
-  if (activated !== due.length || enrolled !== bareRows) throw new Error(`tick: activated ${activated} of ${due.length}, enrolled ${enrolled}, floor rows ${bareRows}`)
+  const made = (await pool.query<{ enrolled: number, delivered: number }>(`
+    select (select count(*)::int from enrollments e join campaigns c on c.id = e.campaign_id where c.name like 'tick t%') as enrolled,
+           (select count(*)::int from deliveries d join campaigns c on c.id = d.campaign_id where c.name like 'tick t%' and d.step = 0) as delivered`)).rows[0]
+  if (activated !== due.length || made?.enrolled !== bareRows || made.delivered !== bareRows) {
+    throw new Error(`tick: activated ${activated} of ${due.length}, enrolled ${made?.enrolled}, first deliveries ${made?.delivered}, floor rows ${bareRows}`)
+  }
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
   return {
     path: `activation: ${due.length.toLocaleString('en-US')} due campaigns × ${LEADS_PER_CAMPAIGN} leads`,
     service: `${seconds(serviceMs)} (${ticks} ticks)`,
-    floor: `${seconds(floorMs)} (${due.length} INSERT … SELECT)`,
+    floor: `${seconds(floorMs)} (${due.length} INSERT … SELECT, enrollments and first deliveries)`,
     ratio: serviceMs / floorMs,
     goal: '≤ 2',
     peakRss: await service.maxRss()
