@@ -2,9 +2,9 @@
 // delivery drain (bench/delivery-drain.ts) against the compiled service on a throw-away database.
 import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import { createDatabase } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
+import { createPool } from '../src/db/pool.js'
 import { createBenchDatabase } from './bench-database.js'
 import { startService } from './child.js'
 import { benchDeliveryDrain } from './delivery-drain.js'
@@ -29,7 +29,7 @@ try {
   const { db } = createDatabase(database.url, 2)
   await migrateToLatest(db, database.url)
   await db.destroy()
-  const pool = new pg.Pool({ connectionString: database.url, max: Number(args.senders) + 2 })
+  const pool = createPool({ connectionString: database.url, max: Number(args.senders) + 2 })
   const service = await startService({ DATABASE_URL: database.url, ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', WORKER_ENABLED: 'false', DATABASE_POOL_SIZE: '10' })
   try {
     const created = await fetch(`http://127.0.0.1:${service.port}/v1/admin/clients`, {

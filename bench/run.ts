@@ -2,9 +2,9 @@
 // `npm run bench [-- --quick] [--only read,import,enroll,tick,delivery] [--keep]`
 import os from 'node:os'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import { createDatabase } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
+import { createPool } from '../src/db/pool.js'
 import { createBenchDatabase, seedLeads } from './bench-database.js'
 import { execFileSync } from 'node:child_process'
 import { startService } from './child.js'
@@ -45,7 +45,7 @@ try {
   const { db } = createDatabase(database.url, 2)
   await migrateToLatest(db, database.url)
   await db.destroy()
-  const pool = new pg.Pool({ connectionString: database.url, max: 4 })
+  const pool = createPool({ connectionString: database.url, max: 4 })
   const service = await startService({
     DATABASE_URL: database.url,
     ADMIN_API_KEY: ADMIN,

@@ -3,7 +3,8 @@ import pg from 'pg'
 import type { Logger } from 'pino'
 import { ApiKeyCache } from './auth/key-cache.js'
 import type { Config } from './config.js'
-import { configuredTimeouts, createDatabase, guardPool, timeoutOptions, type Database } from './db/database.js'
+import { createDatabase, type Database } from './db/database.js'
+import { configuredTimeouts, createPool } from './db/pool.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { createSecretBox, type SecretBox } from './secrets/secret-box.js'
 
@@ -65,8 +66,14 @@ export function createContext (config: Config, logger: Logger, databaseUrl: stri
   }
   // Losing a lock connection frees the campaign lock it holds; the run it guards goes on (the
   // client lock still keeps every chunk exact), so it is worth a warning, not a crash.
-  const lockPool = guardPool(new pg.Pool({ connectionString: databaseUrl, max: config.DATABASE_POOL_SIZE, application_name: 'campaign-service-locks', connectionTimeoutMillis: 10_000, ...timeoutOptions(timeouts) }),
-    timeouts, (error: Error) => { logger.warn({ err: { message: error.message } }, 'campaign lock connection lost') })
+  const lockPool = createPool({
+    connectionString: databaseUrl,
+    max: config.DATABASE_POOL_SIZE,
+    applicationName: 'campaign-service-locks',
+    connectTimeoutMs: 10_000,
+    timeouts,
+    onClientError: error => { logger.warn({ err: { message: error.message } }, 'campaign lock connection lost') }
+  })
   closers.push(async () => { await db.destroy() })
   closers.push(async () => { await lockPool.end() })
   const apiKeys = new ApiKeyCache({ databaseUrl, logger })

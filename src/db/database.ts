@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql, type RawBuilder, type Transaction } from 'kysely'
 import pg from 'pg'
+import { createPool, type DatabaseTimeouts } from './pool.js'
 import type { DB } from './schema.js'
 
 export type Database = Kysely<DB>
@@ -47,97 +48,12 @@ export function isDatabaseUnreachable (error: unknown): boolean {
   return Array.isArray(errors) && errors.length > 0 && errors.every(isDatabaseUnreachable)
 }
 
-/** The deadlines the configuration asks for. */
-export function configuredTimeouts (config: { DATABASE_STATEMENT_TIMEOUT_MS: number, DATABASE_LOCK_TIMEOUT_MS: number }): DatabaseTimeouts {
-  return { statementMs: config.DATABASE_STATEMENT_TIMEOUT_MS, lockMs: config.DATABASE_LOCK_TIMEOUT_MS }
-}
-
-export interface DatabaseTimeouts {
-  /** statement_timeout of every session. */
-  statementMs: number
-  /** lock_timeout of every session: a lock wait fails rather than queueing behind a stuck holder. */
-  lockMs: number
-}
-
-/** A stalled server (connection open, nothing answered) never sends a statement_timeout error: the client gives up this much later. */
-const CLIENT_MARGIN_MS = 2000
-const SET_LOCAL_TIMEOUT = /set_config\('statement_timeout',\s*'(\d+)',\s*true\)|^\s*set\s+local\s+statement_timeout\s*=\s*'?(\d+)/i
-const TRANSACTION_END = /^\s*(commit|rollback)\b/i
-
-/**
- * Gives every query of `client` a client-side deadline: the session's statement_timeout plus a
- * margin, or the longer one a transaction set for itself (`set local statement_timeout`, the
- * enrollment chunk, through `longerStatementTimeout`) until it ends. A query past it fails with "Query read timeout"; its
- * connection is then destroyed, since pg would keep it waiting for the stalled answer and hand
- * it out again.
- */
-function applyQueryDeadlines (client: pg.PoolClient, statementMs: number): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown
-  const destroyOnTimeout = (error: unknown): void => {
-    if (error instanceof Error && error.message === 'Query read timeout') (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
-  }
-  let transactionMs: number | undefined
-  const deadlined = (...args: unknown[]): unknown => {
-    const [first, second] = args
-    // (text, values?, callback?) or ({ text, values, ... }, callback?); a Submittable (a cursor) passes as it is.
-    const config = typeof first === 'string'
-      ? { text: first, values: Array.isArray(second) ? second : undefined }
-      : typeof first === 'object' && first !== null && typeof (first as { text?: unknown }).text === 'string' && typeof (first as { submit?: unknown }).submit !== 'function'
-        ? { ...first as { text: string }, ...(Array.isArray(second) ? { values: second } : {}) }
-        : undefined
-    if (config === undefined) return query(...args)
-    const timeout = (transactionMs ?? statementMs) + CLIENT_MARGIN_MS
-    const longer = SET_LOCAL_TIMEOUT.exec(config.text)
-    if (longer !== null) transactionMs = Number(longer[1] ?? longer[2])
-    else if (TRANSACTION_END.test(config.text)) transactionMs = undefined
-    const deadlinedConfig = { ...config, query_timeout: timeout }
-    const callback = args.find(arg => typeof arg === 'function') as ((error: unknown, result: unknown) => void) | undefined
-    if (callback !== undefined) {
-      return query(deadlinedConfig, (error: unknown, result: unknown) => { if (error != null) destroyOnTimeout(error); callback(error, result) })
-    }
-    const result = query(deadlinedConfig) as Promise<unknown>
-    result.catch(destroyOnTimeout)
-    return result
-  }
-  ;(client as unknown as { query: typeof deadlined }).query = deadlined
-}
-
-/** Options for a pg pool: the session deadlines (the client-side one comes from `guardPool`). */
-export function timeoutOptions (timeouts: DatabaseTimeouts): pg.PoolConfig {
-  return {
-    statement_timeout: timeouts.statementMs,
-    lock_timeout: timeouts.lockMs,
-    // A transaction whose client vanished (stalled, killed) must not hold its locks for long.
-    idle_in_transaction_session_timeout: Math.max(60_000, 2 * timeouts.statementMs)
-  }
-}
-
-/**
- * Makes `pool` survive connection loss (an idle or checked-out client losing its connection
- * emits 'error', an uncaught exception without a listener: the query running on it fails on its
- * own, and the pool replaces it) and, with `timeouts`, gives its queries client-side deadlines.
- */
-export function guardPool (pool: pg.Pool, timeouts?: DatabaseTimeouts, onClientError: (error: Error) => void = () => {}): pg.Pool {
-  pool.on('error', () => {})
-  pool.on('connect', client => {
-    client.on('error', onClientError)
-    if (timeouts !== undefined) applyQueryDeadlines(client, timeouts.statementMs)
-  })
-  return pool
-}
-
 /**
  * The query pool and Kysely on it. With `timeouts` (the service) every call has a deadline;
  * without (migrations from the CLI, tests' setup) statements may take as long as they need.
  */
 export function createDatabase (connectionString: string, poolSize: number, timeouts?: DatabaseTimeouts): { db: Database, pool: pg.Pool } {
-  const pool = guardPool(new pg.Pool({
-    connectionString,
-    max: poolSize,
-    application_name: 'campaign-service',
-    connectionTimeoutMillis: 5000,
-    ...(timeouts !== undefined ? timeoutOptions(timeouts) : {})
-  }), timeouts)
+  const pool = createPool({ connectionString, max: poolSize, applicationName: 'campaign-service', connectTimeoutMs: 5000, timeouts })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, pool }
 }

@@ -3,8 +3,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely'
 import { runMigrations as runWorkerMigrations } from 'graphile-worker'
-import pg from 'pg'
 import { createDatabase, type Database } from './database.js'
+import { createPool } from './pool.js'
 
 // src/db or dist/src/db → db/migrations (the build compiles migrations alongside).
 const migrationFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../db/migrations')
@@ -35,11 +35,9 @@ export async function migrateToLatest (db: Database, connectionString: string): 
   }
   // graphile-worker's own migrator races when replicas start together, so replicas take turns
   // under a session advisory lock held on a second connection. The pool is ours and closed after.
-  const pool = new pg.Pool({ connectionString, max: 2 })
-  // An idle client dropping is not our failure; a query's error still throws. With both
-  // handlers graphile-worker also keeps its console warning about them out of our JSON logs.
-  pool.on('error', () => {})
-  pool.on('connect', client => { client.on('error', () => {}) })
+  // createPool's error listeners also keep graphile-worker's console warning about a pool
+  // without them out of our JSON logs.
+  const pool = createPool({ connectionString, max: 2 })
   const lock = await pool.connect()
   const key = "hashtextextended('campaign-service:worker-migrations', 0)"
   try {

@@ -5,7 +5,7 @@ import pg from 'pg'
 import type { Logger } from 'pino'
 import { createAirtableTasks } from '../airtable/sync-task.js'
 import type { AppContext } from '../context.js'
-import { configuredTimeouts, guardPool, timeoutOptions } from '../db/database.js'
+import { configuredTimeouts, createPool } from '../db/pool.js'
 
 export interface JobWorker {
   /** Finishes the jobs in flight (interrupting waits after a few seconds), then releases everything. */
@@ -58,7 +58,7 @@ export async function startWorker (ctx: AppContext): Promise<JobWorker> {
   const timeouts = configuredTimeouts(ctx.config)
   // Our pool rather than graphile-worker's: its own is ended without waiting on stop, and a
   // connection dropped after that (database restart) would be an unhandled 'error' event.
-  const pool = guardPool(new pg.Pool({ connectionString: ctx.databaseUrl, max: concurrency + 2, application_name: 'campaign-service-worker', connectionTimeoutMillis: 5000, ...timeoutOptions(timeouts) }), timeouts)
+  const pool = createPool({ connectionString: ctx.databaseUrl, max: concurrency + 2, applicationName: 'campaign-service-worker', connectTimeoutMs: 5000, timeouts })
   const events: WorkerEvents = new EventEmitter()
   // Worker pools that stopped with jobs possibly still locked by them.
   const deadPools = new Set<string>()

@@ -1,5 +1,5 @@
-import pg from 'pg'
 import t from 'tap'
+import { createPool } from '../../src/db/pool.js'
 import { CAMPAIGN_LOCK_PREFIX, CLIENT_LOCK_PREFIX, clientLockKey } from '../../src/db/locks.js'
 import { freshDatabase } from '../helpers/postgres.js'
 
@@ -7,7 +7,7 @@ import { freshDatabase } from '../helpers/postgres.js'
 // in SQL. Read from the migrated database, every advisory-lock key they build must be one of the
 // module's, or a trigger and the engine would lock different things and no longer serialise.
 t.test("the migrations' triggers lock with the keys of src/db/locks.ts", async t => {
-  const pool = new pg.Pool({ connectionString: await freshDatabase(t), max: 1 })
+  const pool = createPool({ connectionString: await freshDatabase(t), max: 1 })
   t.teardown(async () => { await pool.end() })
   const { rows } = await pool.query<{ name: string, source: string }>(
     "select proname as name, prosrc as source from pg_proc where pronamespace = 'public'::regnamespace and prosrc like '%advisory%'")

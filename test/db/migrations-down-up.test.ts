@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FileMigrationProvider, Kysely, Migrator, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
 import t from 'tap'
+import { createPool } from '../../src/db/pool.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createCampaign } from '../helpers/campaigns.js'
 import { seedLeads } from '../helpers/seed.js'
@@ -31,7 +31,7 @@ t.test('every migration goes down and up again on a database with data', async t
   t.equal(campaign.enrollment.enrolled, 2, 'the data includes enrollments')
   await app.ctx.close()
 
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: app.databaseUrl, max: 2 }) }) })
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: createPool({ connectionString: app.databaseUrl, max: 2 }) }) })
   t.teardown(async () => { await db.destroy() })
   const migrator = new Migrator({
     db,

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { guardPool } from '../../src/db/database.js'
+import { createPool } from '../../src/db/pool.js'
 import { toProblem } from '../../src/http/error-handler.js'
 import { faultProxy } from '../helpers/fault-proxy.js'
 import { freshDatabase } from '../helpers/postgres.js'
@@ -29,7 +29,7 @@ t.test('reset, refused, not queryable, stalled: all 503', async t => {
   await proxy.restore()
 
   // A stalled server: the client-side deadline (statement_timeout + 2 s) ends the wait.
-  const pool = guardPool(new pg.Pool({ connectionString: proxy.url, max: 1, statement_timeout: 100 }), { statementMs: 100, lockMs: 100 })
+  const pool = createPool({ connectionString: proxy.url, max: 1, timeouts: { statementMs: 100, lockMs: 100 } })
   t.teardown(async () => { await pool.end() })
   await pool.query('select 1')
   proxy.stall()

@@ -1,0 +1,101 @@
+import pg from 'pg'
+
+/** The deadlines the configuration asks for. */
+export function configuredTimeouts (config: { DATABASE_STATEMENT_TIMEOUT_MS: number, DATABASE_LOCK_TIMEOUT_MS: number }): DatabaseTimeouts {
+  return { statementMs: config.DATABASE_STATEMENT_TIMEOUT_MS, lockMs: config.DATABASE_LOCK_TIMEOUT_MS }
+}
+
+export interface DatabaseTimeouts {
+  /** statement_timeout of every session. */
+  statementMs: number
+  /** lock_timeout of every session: a lock wait fails rather than queueing behind a stuck holder. */
+  lockMs: number
+}
+
+/** A stalled server (connection open, nothing answered) never sends a statement_timeout error: the client gives up this much later. */
+const CLIENT_MARGIN_MS = 2000
+const SET_LOCAL_TIMEOUT = /set_config\('statement_timeout',\s*'(\d+)',\s*true\)|^\s*set\s+local\s+statement_timeout\s*=\s*'?(\d+)/i
+const TRANSACTION_END = /^\s*(commit|rollback)\b/i
+
+/**
+ * Gives every query of `client` a client-side deadline: the session's statement_timeout plus a
+ * margin, or the longer one a transaction set for itself (`set local statement_timeout`, the
+ * enrollment chunk, through `longerStatementTimeout`) until it ends. A query past it fails with "Query read timeout"; its
+ * connection is then destroyed, since pg would keep it waiting for the stalled answer and hand
+ * it out again.
+ */
+function applyQueryDeadlines (client: pg.PoolClient, statementMs: number): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  const destroyOnTimeout = (error: unknown): void => {
+    if (error instanceof Error && error.message === 'Query read timeout') (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
+  }
+  let transactionMs: number | undefined
+  const deadlined = (...args: unknown[]): unknown => {
+    const [first, second] = args
+    // (text, values?, callback?) or ({ text, values, ... }, callback?); a Submittable (a cursor) passes as it is.
+    const config = typeof first === 'string'
+      ? { text: first, values: Array.isArray(second) ? second : undefined }
+      : typeof first === 'object' && first !== null && typeof (first as { text?: unknown }).text === 'string' && typeof (first as { submit?: unknown }).submit !== 'function'
+        ? { ...first as { text: string }, ...(Array.isArray(second) ? { values: second } : {}) }
+        : undefined
+    if (config === undefined) return query(...args)
+    const timeout = (transactionMs ?? statementMs) + CLIENT_MARGIN_MS
+    const longer = SET_LOCAL_TIMEOUT.exec(config.text)
+    if (longer !== null) transactionMs = Number(longer[1] ?? longer[2])
+    else if (TRANSACTION_END.test(config.text)) transactionMs = undefined
+    const deadlinedConfig = { ...config, query_timeout: timeout }
+    const callback = args.find(arg => typeof arg === 'function') as ((error: unknown, result: unknown) => void) | undefined
+    if (callback !== undefined) {
+      return query(deadlinedConfig, (error: unknown, result: unknown) => { if (error != null) destroyOnTimeout(error); callback(error, result) })
+    }
+    const result = query(deadlinedConfig) as Promise<unknown>
+    result.catch(destroyOnTimeout)
+    return result
+  }
+  ;(client as unknown as { query: typeof deadlined }).query = deadlined
+}
+
+/** The session deadlines of a pool's connections (the client-side one is `applyQueryDeadlines`). */
+function timeoutOptions (timeouts: DatabaseTimeouts): pg.PoolConfig {
+  return {
+    statement_timeout: timeouts.statementMs,
+    lock_timeout: timeouts.lockMs,
+    // A transaction whose client vanished (stalled, killed) must not hold its locks for long.
+    idle_in_transaction_session_timeout: Math.max(60_000, 2 * timeouts.statementMs)
+  }
+}
+
+export interface PoolOptions {
+  connectionString: string
+  max: number
+  /** Names the pool's sessions in pg_stat_activity. */
+  applicationName?: string
+  /** How long a checkout waits for a connection; without, it waits as long as it takes. */
+  connectTimeoutMs?: number
+  /** Session and client-side deadlines; without (migrations, tests' setup), statements take as long as they need. */
+  timeouts?: DatabaseTimeouts
+  /** Told when a client loses its connection. */
+  onClientError?: (error: Error) => void
+}
+
+/**
+ * Every pg pool of the service. It survives connection loss: a client losing its connection
+ * (idle or checked out) emits 'error', an uncaught exception without a listener; the query on it
+ * fails on its own and the pool replaces it. With `timeouts` its queries get deadlines.
+ */
+export function createPool (options: PoolOptions): pg.Pool {
+  const { timeouts, onClientError = () => {} } = options
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max,
+    ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
+    ...(options.connectTimeoutMs !== undefined ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}),
+    ...(timeouts !== undefined ? timeoutOptions(timeouts) : {})
+  })
+  pool.on('error', () => {})
+  pool.on('connect', client => {
+    client.on('error', onClientError)
+    if (timeouts !== undefined) applyQueryDeadlines(client, timeouts.statementMs)
+  })
+  return pool
+}
