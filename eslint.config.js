@@ -3,7 +3,8 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', '.tap/', '.data/'] },
+  // The client example's types are generated from openapi.yaml (npm run openapi:client), not written here.
+  { ignores: ['dist/', 'coverage/', '.tap/', '.data/', 'examples/typescript-client/campaign-service.d.ts'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

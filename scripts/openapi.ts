@@ -1,12 +1,19 @@
 // Writes openapi.yaml from the route schemas (`npm run openapi`) or fails when the committed
 // file differs from what the server serves (`npm run openapi:check`, also run by the tests).
+// The client example's generated types ride along: `npm run openapi:client` rewrites them alone,
+// from the committed openapi.yaml.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { OPENAPI_FILE, PROBLEMS_FILE, renderOpenApi, renderProblemsPage } from './render-openapi.js'
+import { CLIENT_TYPES_FILE, OPENAPI_FILE, PROBLEMS_FILE, renderClientTypes, renderOpenApi, renderProblemsPage } from './render-openapi.js'
 
+const mode = process.argv[2]
+const document = mode === 'client' ? readFileSync(OPENAPI_FILE, 'utf8') : await renderOpenApi()
 // docs/problems.md comes from the same registry as the document's Problem.type enum.
-const files = [{ name: 'openapi.yaml', url: OPENAPI_FILE, text: await renderOpenApi() }, { name: 'docs/problems.md', url: PROBLEMS_FILE, text: renderProblemsPage() }]
+const files = [
+  ...(mode === 'client' ? [] : [{ name: 'openapi.yaml', url: OPENAPI_FILE, text: document }, { name: 'docs/problems.md', url: PROBLEMS_FILE, text: renderProblemsPage() }]),
+  { name: 'examples/typescript-client/campaign-service.d.ts', url: CLIENT_TYPES_FILE, text: await renderClientTypes(document) }
+]
 for (const file of files) {
-  if (process.argv[2] === 'write') {
+  if (mode === 'write' || mode === 'client') {
     writeFileSync(file.url, file.text)
     process.stdout.write(`${file.name} written\n`)
     continue

@@ -1,4 +1,5 @@
 // Renders the OpenAPI document from the route schemas, exactly as the server serves it.
+import openapiTS, { astToString, COMMENT_HEADER } from 'openapi-typescript'
 import { pino } from 'pino'
 import { stringify } from 'yaml'
 import { buildApps, serviceDocument } from '../src/app.js'
@@ -40,4 +41,14 @@ export function renderProblemsPage (): string {
     ...rows,
     ''
   ].join('\n')
+}
+
+export const CLIENT_TYPES_FILE = new URL('../examples/typescript-client/campaign-service.d.ts', import.meta.url)
+
+/**
+ * The client example's types: what `npx openapi-typescript openapi.yaml` prints for this document
+ * (its Node API with default options), so the committed file cannot drift from the document.
+ */
+export async function renderClientTypes (openapiYaml: string): Promise<string> {
+  return COMMENT_HEADER + astToString(await openapiTS(openapiYaml, { silent: true, defaultNonNullable: false }))
 }
