@@ -1,7 +1,9 @@
 // Delivery drain: N due deliveries taken by concurrent senders through the HTTP API (claim 500,
 // one batch of results per claim) against a bare SQL drain of a copy of the same rows (the same
-// SKIP LOCKED claim and one UPDATE of results per batch), in the same run. Used by
-// `npm run bench:delivery` (bench/delivery.ts) and the suite's table (bench/run.ts).
+// SKIP LOCKED claim and one UPDATE of results per batch), in the same run. The rows fall due in
+// four equal slices drained bare, service, service, bare: load from elsewhere that rises or falls
+// during the run then weighs on both alike. Used by `npm run bench:delivery` (bench/delivery.ts)
+// and the suite's table (bench/run.ts).
 import pg from 'pg'
 import type { Row } from './table.js'
 
@@ -24,7 +26,13 @@ export interface DrainResult {
   row: Row
 }
 
-/** Leads with phones, a one-message campaign enrolling them, and their due delivery rows. */
+const SLICES = 4
+const NOT_YET = "now() + interval '1 year'"
+
+/**
+ * Leads with phones, a one-message campaign enrolling them, and their delivery rows (and a bare
+ * copy), not due yet: each slice of them falls due when its round starts (see dueSlice).
+ */
 async function seed (pool: pg.Pool, clientId: string, count: number): Promise<string> {
   await pool.query(`
     insert into leads (client_id, external_id, first_name, last_name, phone, tags)
@@ -41,12 +49,23 @@ async function seed (pool: pg.Pool, clientId: string, count: number): Promise<st
     select $1, id, client_id, now() - interval '1 minute', now(), 0 from leads where client_id = $2 and tags = '{drain}'`, [campaignId, clientId])
   await pool.query(`
     insert into deliveries (client_id, campaign_id, lead_id, step, due_at)
-    select client_id, campaign_id, lead_id, 0, enrolled_at from enrollments where campaign_id = $1`, [campaignId])
+    select client_id, campaign_id, lead_id, 0, ${NOT_YET} from enrollments where campaign_id = $1`, [campaignId])
+  await pool.query(`create table drain_slices as
+    select lead_id, (row_number() over (order by lead_id) - 1) % ${SLICES} as slice from deliveries where campaign_id = $1`, [campaignId])
+  await pool.query('create index on drain_slices (slice, lead_id)')
   // The bare drain's copy: same columns, checks and indexes (LIKE ... INCLUDING ALL), same rows.
   await pool.query('create table bare_deliveries (like deliveries including all)')
   await pool.query('insert into bare_deliveries select * from deliveries where campaign_id = $1', [campaignId])
-  await pool.query('vacuum analyze leads, enrollments, deliveries, bare_deliveries')
+  await pool.query('vacuum analyze leads, enrollments, deliveries, bare_deliveries, drain_slices')
   return campaignId
+}
+
+/** Makes one slice of the rows due (in the table the next round drains), then a checkpoint. */
+async function dueSlice (pool: pg.Pool, table: 'deliveries' | 'bare_deliveries', campaignId: string, slice: number): Promise<void> {
+  await pool.query(`update ${table} d set due_at = now() - interval '1 minute' from drain_slices s
+    where s.slice = $2 and d.lead_id = s.lead_id and d.campaign_id = $1`, [campaignId, slice])
+  await pool.query(`vacuum analyze ${table}`)
+  await pool.query('checkpoint')
 }
 
 async function bareDrain (pool: pg.Pool, clientId: string, senders: number, batch: number): Promise<number> {
@@ -103,26 +122,32 @@ export async function benchDeliveryDrain (setup: DrainSetup): Promise<DrainResul
   const senders = setup.senders ?? 4
   const batch = setup.batch ?? 500
   const campaignId = await seed(pool, clientId, count)
-  await pool.query('checkpoint')
-
-  let started = performance.now()
-  const bare = await bareDrain(pool, clientId, senders, batch)
-  const bareSeconds = (performance.now() - started) / 1000
-  await pool.query('checkpoint')
-
-  started = performance.now()
-  const served = await serviceDrain(setup.port, setup.apiKey, senders, batch)
-  const serviceSeconds = (performance.now() - started) / 1000
+  let bare = 0
+  let served = 0
+  let bareSeconds = 0
+  let serviceSeconds = 0
+  for (const [slice, side] of (['bare', 'service', 'service', 'bare'] as const).entries()) {
+    await dueSlice(pool, side === 'bare' ? 'bare_deliveries' : 'deliveries', campaignId, slice)
+    const started = performance.now()
+    if (side === 'bare') bare += await bareDrain(pool, clientId, senders, batch)
+    else served += await serviceDrain(setup.port, setup.apiKey, senders, batch)
+    const seconds = (performance.now() - started) / 1000
+    if (side === 'bare') bareSeconds += seconds
+    else serviceSeconds += seconds
+  }
+  await pool.query('drop table drain_slices')
 
   const check = await pool.query<{ sent: number, completed: number }>(`select
     (select count(*)::int from deliveries where campaign_id = $1 and status = 'sent') as sent,
     (select count(*)::int from enrollments where campaign_id = $1 and status = 'completed') as completed`, [campaignId])
   const { sent, completed } = check.rows[0] ?? { sent: 0, completed: 0 }
-  if (bare !== count || served !== count || sent !== count || completed !== count) {
-    throw new Error(`drain mismatch: bare ${bare}, service ${served}, sent ${sent}, completed enrollments ${completed}, of ${count}`)
+  // Slices 1 and 2 went through the service, 0 and 3 through the bare drain.
+  const half = (first: number, second: number): number => Math.floor((count - first - 1) / SLICES) + 1 + Math.floor((count - second - 1) / SLICES) + 1
+  if (bare !== half(0, 3) || served !== half(1, 2) || sent !== served || completed !== served) {
+    throw new Error(`drain mismatch: bare ${bare} of ${half(0, 3)}, service ${served} of ${half(1, 2)}, sent ${sent}, completed enrollments ${completed}`)
   }
-  const serviceRate = count / serviceSeconds
-  const bareRate = count / bareSeconds
+  const serviceRate = served / serviceSeconds
+  const bareRate = bare / bareSeconds
   const ratio = serviceRate / bareRate
   const rate = (value: number, seconds: number) => `${Math.round(value)} msg/s (${seconds.toFixed(1)} s)`
   return {
@@ -130,7 +155,7 @@ export async function benchDeliveryDrain (setup: DrainSetup): Promise<DrainResul
     bareRate,
     ratio,
     row: {
-      path: `delivery drain: ${count} due, ${senders} senders, claim ${batch} + batch results`,
+      path: `delivery drain: ${count} due, ${senders} senders, claim ${batch} + batch results (half each, alternating)`,
       service: rate(serviceRate, serviceSeconds),
       floor: rate(bareRate, bareSeconds) + ' bare SKIP LOCKED claim + UPDATE',
       ratio,
