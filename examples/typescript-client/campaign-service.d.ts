@@ -1640,13 +1640,13 @@ export interface components {
              * Format: int32
              * @default 100
              */
-            limit: number;
+            limit?: number;
             /**
              * Format: int32
              * @description no other claim returns these deliveries until the lease expires
              * @default 300
              */
-            leaseSeconds: number;
+            leaseSeconds?: number;
         };
         /**
          * @example {

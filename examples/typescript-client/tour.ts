@@ -83,7 +83,7 @@ export async function runTour (baseUrl: string, apiKey: string): Promise<TourRes
   // The sender's side: lease what is due, send it through the SMS provider, report each outcome.
   // A claim hands out the client's due messages of every campaign; the tour reports only its own
   // (others return to the queue when their lease ends).
-  const claim = ok('claimDeliveries', await api.POST('/v1/deliveries/claim', { body: { limit: 100, leaseSeconds: 60 } }))
+  const claim = ok('claimDeliveries', await api.POST('/v1/deliveries/claim', { body: { leaseSeconds: 60 } }))
   const claimed = claim.data.filter(delivery => delivery.campaignId === campaign.id)
   const toAnn = claimed.find(delivery => delivery.to === ANN_PHONE)
   if (toAnn === undefined) throw new Error(`claimDeliveries: no message for Ann among ${claimed.length}`)

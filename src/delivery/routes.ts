@@ -6,7 +6,7 @@ import { IdParams, page, problemResponses } from '../http/schemas.js'
 import { deliveryMetrics, type DeliveryMetrics } from './metrics.js'
 import { campaignStats, findDelivery, listDeliveries, toDelivery } from './repository.js'
 import { applyResults, type AppliedResults } from './results.js'
-import { BatchResults, BatchResultsInput, CampaignStats, ClaimInput, ClaimedDeliveries, Delivery, DeliveryListQuery, DeliveryPage, ResultInput } from './schemas.js'
+import { BatchResults, BatchResultsInput, CampaignStats, ClaimInput, ClaimedDeliveries, DEFAULT_CLAIM_LIMIT, DEFAULT_LEASE_SECONDS, Delivery, DeliveryListQuery, DeliveryPage, ResultInput } from './schemas.js'
 import { claimDeliveries } from './service.js'
 
 const security = [{ clientKey: [] }]
@@ -24,13 +24,17 @@ const deliveryRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/deliveries/claim', {
     // A claim without a body takes the defaults (limit 100, lease 300 s).
-    preValidation: async request => { request.body ??= {} as ClaimInput },
+    preValidation: async request => { request.body ??= {} },
     schema: {
       tags, security, operationId: 'claimDeliveries', summary: 'Claim due deliveries',
       description: 'Leases the deliveries due now of active enrollments, oldest `dueAt` first, with their bodies rendered. While a lease holds no other claim returns the delivery; once it expires the delivery can be claimed again (`attempts` + 1).',
       body: ref(ClaimInput), response: { 200: reply('The leased deliveries (none when nothing is due)', ClaimedDeliveries), ...problemResponses(400, 401) }
     }
-  }, async request => ({ data: (await claimDeliveries(app.ctx, metrics, request.clientId, request.body)).map(toDelivery) }))
+  }, async request => {
+    // Validation filled in the defaults; the body's type has them optional, as the document does.
+    const { limit = DEFAULT_CLAIM_LIMIT, leaseSeconds = DEFAULT_LEASE_SECONDS } = request.body
+    return { data: (await claimDeliveries(app.ctx, metrics, request.clientId, { limit, leaseSeconds })).map(toDelivery) }
+  })
 
   app.post('/deliveries/:id/result', {
     schema: {

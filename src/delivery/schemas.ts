@@ -35,9 +35,13 @@ export const ClaimedDeliveries = component('ClaimedDeliveries', Type.Object({ da
 }))
 export type Delivery = Static<typeof Delivery>
 
+export const DEFAULT_CLAIM_LIMIT = 100
+export const DEFAULT_LEASE_SECONDS = 300
+// Optional, as the contract says: a field with a default that is also required makes generated
+// clients send it every time.
 export const ClaimInput = component('ClaimInput', Type.Object({
-  limit: Type.Integer({ format: 'int32', minimum: 1, maximum: 500, default: 100 }),
-  leaseSeconds: Type.Integer({ format: 'int32', minimum: 10, maximum: 3600, default: 300, description: 'no other claim returns these deliveries until the lease expires' })
+  limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 500, default: DEFAULT_CLAIM_LIMIT })),
+  leaseSeconds: Type.Optional(Type.Integer({ format: 'int32', minimum: 10, maximum: 3600, default: DEFAULT_LEASE_SECONDS, description: 'no other claim returns these deliveries until the lease expires' }))
 }, { additionalProperties: false, examples: [{ limit: 100, leaseSeconds: 300 }] }))
 export type ClaimInput = Static<typeof ClaimInput>
 

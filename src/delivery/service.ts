@@ -14,7 +14,7 @@ const CLAIM_PASSES = 5
 const TICK_BATCH = 5000
 
 /** POST /v1/deliveries/claim: due messages are made into rows, then claimed (see claimPass). */
-export async function claimDeliveries ({ db, config }: DeliveryServices, metrics: DeliveryMetrics, clientId: string, input: ClaimInput): Promise<DeliveryRow[]> {
+export async function claimDeliveries ({ db, config }: DeliveryServices, metrics: DeliveryMetrics, clientId: string, input: Required<ClaimInput>): Promise<DeliveryRow[]> {
   const handed: DeliveryRow[] = []
   for (let pass = 0; pass < CLAIM_PASSES && handed.length < input.limit; pass++) {
     const wanted = input.limit - handed.length

@@ -76,6 +76,19 @@ t.test('every enum says its type', async t => {
   t.same(untyped, [])
 })
 
+t.test('no property is both required and given a default (generated clients would have to send it)', async t => {
+  const both: string[] = []
+  const walk = (node: unknown, at: string): void => {
+    if (typeof node !== 'object' || node === null) return
+    const schema = node as { required?: unknown, properties?: Record<string, { default?: unknown }> }
+    const required = Array.isArray(schema.required) ? schema.required : []
+    for (const [name, property] of Object.entries(schema.properties ?? {})) if (required.includes(name) && property.default !== undefined) both.push(`${at}/${name}`)
+    for (const [key, value] of Object.entries(schema)) if (key !== 'example' && key !== 'examples') walk(value, `${at}/${key}`)
+  }
+  walk(document, '#')
+  t.same(both, [])
+})
+
 t.test('internal operations name their own server; /docs offers the public ones only, on its own origin', async t => {
   const internal = Object.keys(document.paths).filter(path => path.startsWith('/internal/') || path === '/metrics')
   t.ok(internal.length >= 2)
