@@ -4,6 +4,7 @@ import t from 'tap'
 import { runTour } from '../../examples/typescript-client/tour.js'
 import { CLIENT_TYPES_FILE, OPENAPI_FILE, renderClientTypes } from '../../scripts/render-openapi.js'
 import { buildTestApp } from '../helpers/app.js'
+import { documentChecker, recordFetches } from '../helpers/openapi-responses.js'
 
 t.test('the committed client types are what openapi-typescript generates from openapi.yaml', async t => {
   t.equal(readFileSync(CLIENT_TYPES_FILE, 'utf8'), await renderClientTypes(readFileSync(OPENAPI_FILE, 'utf8')), 'run `npm run openapi:client` and commit the result')
@@ -14,7 +15,11 @@ t.test('the typed client tour runs against a listening server', async t => {
   const client = await app.createClient('Tour')
   const baseUrl = await app.api.listen({ port: 0, host: '127.0.0.1' })
 
-  const seen = await runTour(baseUrl, client.apiKey)
+  const { result: seen, exchanges } = await recordFetches(async () => await runTour(baseUrl, client.apiKey))
+  const check = documentChecker()
+  t.same(exchanges.map(e => `${e.method} ${e.status}`), ['post 200', 'post 200', 'post 201', 'get 200', 'get 200', 'post 200', 'post 200', 'post 200', 'post 200', 'get 200'])
+  t.same(exchanges.flatMap(check), [], 'every answer the client got is what openapi.yaml documents')
+  t.not(check({ method: 'post', path: '/v1/campaigns', status: 201, contentType: 'application/json', body: { ...seen.campaign, leadsEnrolled: 'two' } }).length, 0, 'the check can fail')
   t.same(seen.imported, { created: 3, updated: 0, unchanged: 0 })
   t.match(seen.preview, { totalMatching: 2, wouldEnroll: 2, excluded: { optedOut: 0, activeElsewhere: 0 } })
   t.same(seen.preview.sample.map(lead => lead.firstName), ['Ann', 'Bob'], 'the sample in cap order: highest icpScore first')
