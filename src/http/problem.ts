@@ -1,5 +1,5 @@
 // RFC 9457 problem details. Every error the API returns is one of these; routes throw them
-// and the error handler (src/http/error-handler.ts) is the only place that writes them.
+// and sendProblem (src/http/error-handler.ts) is the only place that writes them.
 // Their `type` is one of src/http/problem-types.ts.
 import { PROBLEM_TYPE_BASE, defaultProblemType, type ProblemType } from './problem-types.js'
 
