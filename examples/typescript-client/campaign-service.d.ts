@@ -1794,8 +1794,7 @@ export interface components {
         SyncFailure: {
             /** Format: uuid */
             id: string;
-            /** Format: uuid */
-            campaignId: string;
+            campaignId: string | null;
             /** @description the leads of the batch (at most 10, one Airtable request) */
             leadIds: string[];
             /** @description attempts made before the batch was kept as failed */

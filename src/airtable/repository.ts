@@ -21,39 +21,45 @@ export function toSyncFailure (row: SyncFailureRow): SyncFailure {
 export interface LeadSyncState {
   leadId: string
   recordId: string
-  campaignName: string
-  status: EnrollmentStatus
-  enrolledAt: Date
+  /** The lead's latest enrollment; null for a lead never enrolled (only `Opted Out` is written). */
+  campaignName: string | null
+  status: EnrollmentStatus | null
+  enrolledAt: Date | null
   optedOut: boolean
 }
 
 /**
  * What Airtable should show for each lead now: its latest enrollment in any campaign (a lead
- * has one Airtable record, and a later campaign supersedes an earlier one). Reading the current
- * state, not the state when the job was queued, makes a replayed or late job write the same
- * fields as a fresh one, whatever order jobs run in.
+ * has one Airtable record, and a later campaign supersedes an earlier one), or none yet, and its
+ * opt-out. Reading the current state, not the state when the job was queued, makes a replayed or
+ * late job write the same fields as a fresh one, whatever order jobs run in.
  */
 export async function readLeadSyncState (db: Queryable, clientId: string, leadIds: string[]): Promise<LeadSyncState[]> {
   const { rows } = await sql<LeadSyncState>`
     select l.id as "leadId", l.airtable_record_id as "recordId", c.name as "campaignName", e.status, e.enrolled_at as "enrolledAt",
       l.opted_out as "optedOut"
     from leads l
-    cross join lateral (
+    left join lateral (
       select campaign_id, status, enrolled_at from enrollments
       where lead_id = l.id order by enrolled_at desc, campaign_id desc limit 1
-    ) e
-    join campaigns c on c.id = e.campaign_id
+    ) e on true
+    left join campaigns c on c.id = e.campaign_id
     where l.id = any(${leadIds}::uuid[]) and l.client_id = ${clientId} and l.airtable_record_id is not null
     order by l.id`.execute(db)
   return rows
 }
 
-/** A batch that used its last attempt (or that the client's settings failed) is kept, never dropped, until retried or superseded. */
+/**
+ * A batch that used its last attempt (or that the client's settings failed) is kept, never
+ * dropped, until retried or superseded. Its campaign must still be the client's (a deleted one
+ * takes its failures with it); a batch of leads never enrolled is kept without one.
+ */
 export async function insertSyncFailure (db: Queryable, job: AirtableSyncPayload, attempts: number, lastError: string, configuration = false): Promise<void> {
   await sql`
     insert into airtable_sync_failures (client_id, campaign_id, lead_ids, attempts, last_error, configuration)
-    select c.client_id, c.id, ${job.leadIds}::uuid[], ${attempts}, ${lastError}, ${configuration}
-    from campaigns c where c.id = ${job.campaignId}`.execute(db)
+    select cl.id, c.id, ${job.leadIds}::uuid[], ${attempts}, ${lastError}, ${configuration}
+    from clients cl left join campaigns c on c.id = ${job.campaignId}::uuid and c.client_id = cl.id
+    where cl.id = ${job.clientId}::uuid and (${job.campaignId}::uuid is null or c.id is not null)`.execute(db)
 }
 
 /** Failures whose every lead has just been written are settled. */

@@ -1,10 +1,10 @@
 import Type, { type Static } from 'typebox'
 import { component } from '../http/openapi.js'
-import { ListQuery, Timestamp, Uuid, pageOf } from '../http/schemas.js'
+import { ListQuery, Nullable, Timestamp, Uuid, pageOf } from '../http/schemas.js'
 
 export const SyncFailure = component('SyncFailure', Type.Object({
   id: Uuid,
-  campaignId: Uuid,
+  campaignId: Nullable(Type.String({ format: 'uuid', maxLength: 36, description: 'the campaign the batch mirrored; null for leads never enrolled, whose `Opted Out` checkbox alone was mirrored' })),
   leadIds: Type.Array(Uuid, { description: 'the leads of the batch (at most 10, one Airtable request)' }),
   attempts: Type.Integer({ description: 'attempts made before the batch was kept as failed' }),
   lastError: Type.String({ description: 'why the last attempt failed, e.g. "Airtable answered 500 (SERVER_ERROR)"' }),

@@ -42,8 +42,8 @@ export async function dropQueuedSyncJobs (tx: Tx, clientId: string): Promise<num
 }
 
 /** Settles the client's failures caused by its settings, returning their enrollments to queue again. */
-export async function takeConfigurationFailures (tx: Tx, clientId: string): Promise<Array<{ campaignId: string, leadId: string }>> {
-  const { rows } = await sql<{ campaignId: string, leadId: string }>`
+export async function takeConfigurationFailures (tx: Tx, clientId: string): Promise<Array<{ campaignId: string | null, leadId: string }>> {
+  const { rows } = await sql<{ campaignId: string | null, leadId: string }>`
     with taken as (
       update airtable_sync_failures set resolved_at = now()
       where client_id = ${clientId} and configuration and resolved_at is null

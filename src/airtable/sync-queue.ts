@@ -13,32 +13,37 @@ export const syncJobKeyPrefix = (clientId: string): string => `airtable-sync:${c
 /** What a sync job carries; the job reads the current state of these leads when it runs. */
 export interface AirtableSyncPayload {
   clientId: string
-  campaignId: string
+  /** The campaign the batch was queued for (its job key and kept failure); null for leads never enrolled. */
+  campaignId: string | null
   leadIds: string[]
   /** Attempts used before a 429 re-added the batch (see retryAfterPause in sync-task.ts). */
   priorAttempts?: number
 }
 
+/** The job key segment of a batch of leads never enrolled (only their `Opted Out` checkbox). */
+export const LEADS_WITHOUT_CAMPAIGN = 'leads'
+
 /**
- * Queues the Airtable mirror of the given enrollments inside the caller's transaction, so a
- * rollback leaves no job and a commit never loses one. One statement whatever the size: the
- * leads that have an airtable_record_id are grouped per campaign into batches of at most 10
- * and handed to graphile_worker.add_jobs in one call. Each batch has a job key (campaign +
- * its leads), so queuing the same batch again coalesces with a job that has not started yet
- * instead of adding a second one. A client without Airtable settings is not mirrored: the join
- * on its settings row (a primary-key probe per client) leaves its leads out in the same
- * statement. Returns the number of jobs queued.
+ * Queues the Airtable mirror of the given (campaign, lead) pairs inside the caller's transaction,
+ * so a rollback leaves no job and a commit never loses one. One statement whatever the size: the
+ * leads that have an airtable_record_id are grouped per campaign into batches of at most 10 and
+ * handed to graphile_worker.add_jobs in one call. A null campaign is a lead never enrolled: its
+ * batches are grouped per client. Each batch has a job key (campaign + its leads), so queuing the
+ * same batch again coalesces with a job that has not started yet instead of adding a second one.
+ * A client without Airtable settings is not mirrored: the join on its settings row (a primary-key
+ * probe per client) leaves its leads out in the same statement. Returns the number of jobs queued.
  */
 async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>): Promise<number> {
   const { rows } = await sql<{ queued: number }>`
     with pairs as (${pairs}), numbered as (
-      select c.id as campaign_id, c.client_id, l.id as lead_id,
-        (row_number() over (partition by c.id order by l.id) - 1) / ${AIRTABLE_BATCH_SIZE} as batch
+      select p.campaign_id, l.client_id, l.id as lead_id,
+        (row_number() over (partition by l.client_id, p.campaign_id order by l.id) - 1) / ${AIRTABLE_BATCH_SIZE} as batch
       from pairs p
-      join campaigns c on c.id = p.campaign_id
-      join leads l on l.id = p.lead_id and l.client_id = c.client_id
-      join client_airtable_settings s on s.client_id = c.client_id
-      where l.airtable_record_id is not null
+      join leads l on l.id = p.lead_id
+      left join campaigns c on c.id = p.campaign_id
+      join client_airtable_settings s on s.client_id = l.client_id
+      -- a campaign named must be the lead's client's (a null one is a lead never enrolled)
+      where l.airtable_record_id is not null and (p.campaign_id is null or c.client_id = l.client_id)
     ), batches as (
       select campaign_id, client_id, array_agg(lead_id order by lead_id) as lead_ids
       from numbered group by campaign_id, client_id, batch
@@ -47,7 +52,7 @@ async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>)
         ${AIRTABLE_SYNC_TASK}::text,
         json_build_object('clientId', client_id, 'campaignId', campaign_id, 'leadIds', lead_ids),
         null::text, null::timestamptz, ${config.AIRTABLE_MAX_ATTEMPTS}::smallint,
-        'airtable-sync:' || client_id || ':' || campaign_id || ':' || md5(array_to_string(lead_ids, ',')),
+        'airtable-sync:' || client_id || ':' || coalesce(campaign_id::text, ${LEADS_WITHOUT_CAMPAIGN}) || ':' || md5(array_to_string(lead_ids, ',')),
         null::smallint, null::text[]
       )::graphile_worker.job_spec) as specs
       from batches
@@ -58,8 +63,11 @@ async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>)
   return rows[0]?.queued ?? 0
 }
 
-/** Several campaigns at once (opt-out stops enrollments in any campaign); one statement. */
-export async function queueAirtableSyncForEnrollments (tx: Tx, config: Config, enrollments: Array<{ campaignId: string, leadId: string }>): Promise<number> {
+/**
+ * Several campaigns at once (opt-out stops enrollments in any campaign); one statement. A null
+ * campaign (a kept failure of a lead never enrolled, queued again) mirrors the lead's current state.
+ */
+export async function queueAirtableSyncForEnrollments (tx: Tx, config: Config, enrollments: Array<{ campaignId: string | null, leadId: string }>): Promise<number> {
   if (enrollments.length === 0) return 0
   return await queueBatches(tx, config, sql`
     select distinct p.campaign_id, p.lead_id
@@ -87,18 +95,21 @@ export async function queueAirtableSyncForCancelledCampaign (tx: Tx, config: Con
 }
 
 /**
- * Leads whose opt-out changed (the `Opted Out` checkbox): each is queued with its latest
- * enrollment, the record the sync writes. A lead never enrolled has no mirrored row yet and is
- * left out; its first enrollment writes the checkbox with the rest.
+ * Leads whose opt-out changed (the `Opted Out` checkbox), whatever changed it (PATCH, import,
+ * inbound STOP or START): each is queued with its latest enrollment, the record the sync writes
+ * with the rest of its fields. A lead never enrolled is queued without a campaign: its job writes
+ * the checkbox alone (or everything, if the lead has been enrolled by the time it runs, since
+ * jobs read the state when they run).
  */
 export async function queueAirtableSyncForLeads (tx: Tx, config: Config, clientId: string, leadIds: string[]): Promise<number> {
   if (leadIds.length === 0) return 0
   return await queueBatches(tx, config, sql`
-    select e.campaign_id, e.lead_id
+    select e.campaign_id, x.lead_id
     from unnest(${leadIds}::uuid[]) as x (lead_id)
-    cross join lateral (
-      select campaign_id, lead_id from enrollments
+    left join lateral (
+      select campaign_id from enrollments
       where lead_id = x.lead_id and client_id = ${clientId}
       order by enrolled_at desc, campaign_id desc limit 1
-    ) e`)
+    ) e on true
+    join leads l on l.id = x.lead_id and l.client_id = ${clientId}`)
 }

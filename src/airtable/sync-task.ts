@@ -8,12 +8,12 @@ import { airtableMetrics } from './metrics.js'
 import { RATE_LIMIT_PAUSE_MS, createBaseRateLimiter, type BaseRateLimiter } from './rate-limiter.js'
 import { insertSyncFailure, readLeadSyncState, resolveSyncFailures, type LeadSyncState } from './repository.js'
 import { SettingsUnreadableError, clientAirtable, type ClientAirtable } from './settings-service.js'
-import { AIRTABLE_BATCH_SIZE, AIRTABLE_SYNC_TASK, syncJobKeyPrefix, type AirtableSyncPayload } from './sync-queue.js'
+import { AIRTABLE_BATCH_SIZE, AIRTABLE_SYNC_TASK, LEADS_WITHOUT_CAMPAIGN, syncJobKeyPrefix, type AirtableSyncPayload } from './sync-queue.js'
 
 // Payloads come from the database: checked at run time, not trusted by type.
 const Payload = Type.Object({
   clientId: Type.String({ format: 'uuid' }),
-  campaignId: Type.String({ format: 'uuid' }),
+  campaignId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
   leadIds: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: AIRTABLE_BATCH_SIZE }),
   priorAttempts: Type.Optional(Type.Integer({ minimum: 0 }))
 })
@@ -25,12 +25,16 @@ function toRecords (config: AppContext['config'], states: LeadSyncState[]): Airt
   // Two leads pointing at one Airtable record would make Airtable refuse the whole batch.
   return states.filter(s => !seen.has(s.recordId) && seen.add(s.recordId)).map(s => ({
     id: s.recordId,
-    fields: {
-      [config.AIRTABLE_FIELD_CAMPAIGN]: s.campaignName,
-      [config.AIRTABLE_FIELD_STATUS]: s.status,
-      [config.AIRTABLE_FIELD_ENROLLED_AT]: s.enrolledAt.toISOString(),
-      [config.AIRTABLE_FIELD_OPTED_OUT]: s.optedOut
-    }
+    // A lead never enrolled has only its checkbox to mirror; the record's other fields are left
+    // as they are (a PATCH changes only the fields it names).
+    fields: s.campaignName === null || s.status === null || s.enrolledAt === null
+      ? { [config.AIRTABLE_FIELD_OPTED_OUT]: s.optedOut }
+      : {
+          [config.AIRTABLE_FIELD_CAMPAIGN]: s.campaignName,
+          [config.AIRTABLE_FIELD_STATUS]: s.status,
+          [config.AIRTABLE_FIELD_ENROLLED_AT]: s.enrolledAt.toISOString(),
+          [config.AIRTABLE_FIELD_OPTED_OUT]: s.optedOut
+        }
   }))
 }
 
@@ -38,7 +42,7 @@ function toRecords (config: AppContext['config'], states: LeadSyncState[]): Airt
 async function splitIntoSingleLeads (job: AirtableSyncPayload, helpers: JobHelpers): Promise<void> {
   for (const leadId of job.leadIds) {
     await helpers.addJob(AIRTABLE_SYNC_TASK, { ...job, leadIds: [leadId] }, {
-      jobKey: `${syncJobKeyPrefix(job.clientId)}${job.campaignId}:lead:${leadId}`, jobKeyMode: 'replace', maxAttempts: helpers.job.max_attempts
+      jobKey: `${syncJobKeyPrefix(job.clientId)}${job.campaignId ?? LEADS_WITHOUT_CAMPAIGN}:lead:${leadId}`, jobKeyMode: 'replace', maxAttempts: helpers.job.max_attempts
     })
   }
 }

@@ -128,7 +128,8 @@ export interface IdempotencyKeysTable {
 export interface AirtableSyncFailuresTable {
   id: Generated<string>
   client_id: string
-  campaign_id: string
+  /** Null for a batch of leads never enrolled (only their `Opted Out` checkbox is mirrored, 0015). */
+  campaign_id: string | null
   lead_ids: string[]
   attempts: number
   last_error: string
