@@ -96,3 +96,12 @@ t.test('token budget use: the highest ratio without client ids, per client only 
     else t.same(labelled.map(sample => [sample.labels.client_id, sample.value]).sort(), [[one.id, 0.36], [two.id, 0.18]].sort())
   }
 })
+
+t.test('metrics: request latency histogram and pool gauges on the internal listener', async t => {
+  const app = await buildTestApp(t)
+  await app.api.inject({ method: 'GET', url: '/readyz' })
+  const metrics = await app.internal.inject({ method: 'GET', url: '/metrics' })
+  t.equal(metrics.statusCode, 200)
+  t.match(metrics.body, /http_request_duration_seconds_bucket\{.*listener="public",method="GET",route="\/readyz",status="200"/)
+  t.match(metrics.body, /db_pool_connections\{state="total"\}/)
+})
