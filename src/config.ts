@@ -37,7 +37,7 @@ export const EnvSchema = Type.Object({
   GENERATE_DAILY_TOKEN_BUDGET: Type.Integer({ default: 0, minimum: 0, description: '0 = no budget' }),
   METRICS_CLIENT_LABELS: Type.Boolean({ default: false, description: 'also export per-client series labelled with the client id (token budget use); off keeps /metrics cardinality independent of the number of clients' }),
   RATE_LIMIT_KEY_PREFIX: Type.String({ default: 'campaign-service', minLength: 1, maxLength: 100, description: 'prefix of every rate-limit key in Redis (one per deployment sharing a Redis)' }),
-  // Each client's Airtable base, table and key are set through the admin API (issue 13).
+  // Each client's Airtable base, table and key are set through the admin API.
   AIRTABLE_ENDPOINT_URL: Type.String({ default: 'https://api.airtable.com', pattern: '^https?://' }),
   AIRTABLE_FIELD_CAMPAIGN: Type.String({ default: 'Campaign', minLength: 1 }),
   AIRTABLE_FIELD_STATUS: Type.String({ default: 'Campaign Status', minLength: 1 }),

@@ -11,9 +11,9 @@ export type Queryable = Database | Tx
 // bigint columns (counts) arrive as strings by default; every count we read fits a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
-// The API answers RFC 3339, years 0001..9999. A stored timestamp outside them (year 10000, written
-// before inputs were checked after rounding; 'infinity') is read as the nearest instant inside, so
-// one row can never turn a whole list into a 500 or an unparseable date.
+// The API answers RFC 3339, years 0001..9999. A stored timestamp outside them (year 10000,
+// 'infinity') is read as the nearest instant inside, so one row can never turn a whole list into a
+// 500 or an unparseable date.
 const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z')
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z')
 for (const type of [pg.types.builtins.TIMESTAMPTZ, pg.types.builtins.TIMESTAMP]) {
