@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import pg from 'pg'
+import { clusterState, recordOwner, runningPostmasterPid, stopOrphan } from './embedded-postgres-process.js'
 
 // Zero-configuration mode: a real PostgreSQL cluster kept under EMBEDDED_DATA_DIR. Its port is
 // chosen once and stored beside the data, so the CLI and later runs find the same server.
@@ -24,18 +25,6 @@ async function freePort (): Promise<number> {
       server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
     })
   })
-}
-
-function runningPostmasterPid (clusterDir: string): number | undefined {
-  const pidFile = path.join(clusterDir, 'postmaster.pid')
-  if (!existsSync(pidFile)) return undefined
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
-  try {
-    process.kill(pid, 0)
-    return pid
-  } catch {
-    return undefined
-  }
 }
 
 async function ensureDatabase (port: number): Promise<void> {
@@ -80,10 +69,15 @@ export async function startEmbeddedPostgres (dataDir: string, log: (message: str
   const port = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : await freePort()
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`
 
-  if (runningPostmasterPid(clusterDir) !== undefined) {
-    // Another process (the server, or the CLI) already runs this cluster: share it.
+  const state = clusterState(root, clusterDir)
+  if (state.kind === 'shared') {
+    // Another live process (the server, or the CLI) runs this cluster: share it.
     await ensureDatabase(port)
     return { url, stop: async () => {} }
+  }
+  if (state.kind === 'orphan') {
+    log(`stopping the embedded PostgreSQL (pid ${state.pid}) that an earlier run left running when it ended without stopping it`)
+    await stopOrphan(clusterDir, state.pid)
   }
 
   const cluster = new EmbeddedPostgres({
@@ -101,6 +95,7 @@ export async function startEmbeddedPostgres (dataDir: string, log: (message: str
     await cluster.initialise()
     writeFileSync(portFile, `${port}\n`)
   }
+  recordOwner(root) // before the postmaster exists, so a process starting meanwhile sees it owned
   try {
     await cluster.start()
   } catch (error) {
