@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import pg from 'pg'
+import { checkPostgresUserReach } from './embedded-postgres-root.js'
 import { clusterState, recordOwner, runningPostmasterPid, stopOrphan } from './embedded-postgres-process.js'
 
 // Zero-configuration mode: a real PostgreSQL cluster kept under EMBEDDED_DATA_DIR. Its port is
@@ -80,6 +81,7 @@ export async function startEmbeddedPostgres (dataDir: string, log: (message: str
     await stopOrphan(clusterDir, state.pid)
   }
 
+  await checkPostgresUserReach(root)
   const cluster = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
