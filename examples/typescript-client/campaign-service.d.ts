@@ -1895,16 +1895,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1945,16 +1939,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1970,16 +1958,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable (`not-ready`); retry after Retry-After"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2057,16 +2039,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2081,16 +2057,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2105,16 +2075,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2129,16 +2093,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2154,16 +2112,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "ADMIN_API_KEY is not configured (`not-configured`), or the database is unreachable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2231,16 +2183,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2255,16 +2201,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No client with this id"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2279,16 +2219,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2304,16 +2238,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "ADMIN_API_KEY is not configured (`not-configured`), or the database is unreachable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2374,16 +2302,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2398,16 +2320,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No such key for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2422,16 +2338,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2447,16 +2357,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "ADMIN_API_KEY is not configured (`not-configured`), or the database is unreachable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2525,16 +2429,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2549,16 +2447,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No client with this id, or (GET, DELETE) no Airtable settings for it"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2573,16 +2465,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2598,16 +2484,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "ADMIN_API_KEY is not configured (`not-configured`), or the database is unreachable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2687,16 +2567,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2711,16 +2585,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No client with this id"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2735,16 +2603,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2759,16 +2621,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2783,16 +2639,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2808,16 +2658,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "SECRETS_KEY is not set (`secrets-key-missing`), ADMIN_API_KEY is not configured, or the database is unreachable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2877,16 +2721,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2901,16 +2739,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No client with this id, or (GET, DELETE) no Airtable settings for it"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2925,16 +2757,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2950,16 +2776,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "ADMIN_API_KEY is not configured (`not-configured`), or the database is unreachable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3060,16 +2880,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3085,16 +2899,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A request with this Idempotency-Key is still running (retry after Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3109,16 +2917,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body larger than 16 MiB"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3133,16 +2935,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3157,16 +2953,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unprocessable",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "This Idempotency-Key was used with a different body"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3181,16 +2971,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3206,16 +2990,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3310,16 +3088,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3334,16 +3106,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3359,16 +3125,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3453,16 +3213,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3477,16 +3231,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No lead with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3501,16 +3249,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3526,16 +3268,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3633,16 +3369,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3657,16 +3387,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No lead with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3681,16 +3405,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3705,16 +3423,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3729,16 +3441,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3754,16 +3460,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3869,16 +3569,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3893,16 +3587,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3918,16 +3606,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4065,16 +3747,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4090,16 +3766,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A request with this Idempotency-Key is still running (retry after Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4114,16 +3784,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4138,16 +3802,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4162,16 +3820,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unprocessable",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "This Idempotency-Key was used with a different body"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4186,16 +3838,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4211,16 +3857,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4308,16 +3948,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4332,16 +3966,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4356,16 +3984,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4380,16 +4002,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4405,16 +4021,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4511,16 +4121,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4535,16 +4139,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No campaign with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4559,16 +4157,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4584,16 +4176,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4700,16 +4286,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4724,16 +4304,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No campaign with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4749,16 +4323,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "The campaign is no longer scheduled (`campaign-not-scheduled`)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4773,16 +4341,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4797,16 +4359,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4821,16 +4377,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4846,16 +4396,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4924,16 +4468,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4948,16 +4486,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No campaign with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4973,16 +4505,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "The campaign is not active (`campaign-not-active`), or another request is enrolling this campaign right now (`campaign-busy`, retry after Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4997,16 +4523,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5022,16 +4542,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5128,16 +4642,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5152,16 +4660,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No campaign with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5177,16 +4679,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "The campaign has already ended (`campaign-ended`)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5201,16 +4697,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5226,16 +4716,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5321,16 +4805,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5345,16 +4823,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No campaign with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5369,16 +4841,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5394,16 +4860,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5492,16 +4952,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5516,16 +4970,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5541,16 +4989,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5635,16 +5077,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5660,16 +5096,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A request with this Idempotency-Key is still running (retry after Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5684,16 +5114,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5708,16 +5132,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5732,16 +5150,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unprocessable",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "This Idempotency-Key was used with a different body"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5756,16 +5168,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5781,16 +5187,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5882,16 +5282,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5906,16 +5300,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5930,16 +5318,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5954,16 +5336,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5979,16 +5355,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6078,16 +5448,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6102,16 +5466,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No delivery with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6127,16 +5485,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A different outcome for a delivery that is already final (`delivery-result-conflict`)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6151,16 +5503,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6175,16 +5521,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6199,16 +5539,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6224,16 +5558,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6322,16 +5650,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6346,16 +5668,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6370,16 +5686,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6394,16 +5704,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6419,16 +5723,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6519,16 +5817,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6543,16 +5835,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6568,16 +5854,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6674,16 +5954,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6698,16 +5972,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No campaign with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6722,16 +5990,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6747,16 +6009,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6848,16 +6104,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6872,16 +6122,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:content-too-large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Body too large"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6896,16 +6140,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Body not sent as UTF-8 application/json, or compressed"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6920,16 +6158,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unprocessable",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "Azure OpenAI's content filter refused the prompt (`content-filtered`): rephrase it"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6948,16 +6180,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Over the per-minute limit (`rate-limited`) or the daily token budget (`token-budget-exhausted`): see Retry-After"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6972,16 +6198,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6996,16 +6216,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:upstream-failed",
+                     *       "title": "Bad Gateway",
+                     *       "status": 502,
+                     *       "detail": "No deployment produced a message (`generation-failed`; `attempts` says why)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7021,16 +6235,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Generation is not configured (`not-configured`) or the service is shutting down (`shutting-down`)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7114,16 +6322,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7138,16 +6340,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7163,16 +6359,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Not configured, shutting down, or the database is unreachable (see Retry-After)"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7240,16 +6430,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7264,16 +6448,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No failed batch with this id for this client"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7288,16 +6466,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7313,16 +6485,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "Airtable sync is not configured (`not-configured`), or the database is unreachable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7358,16 +6524,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7439,16 +6599,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Missing, unknown or revoked bearer token"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7463,16 +6617,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:internal-server-error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "Unexpected error: logged with the request id; the body carries no internals"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7488,16 +6636,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:campaign-service:problem:validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "leads/1/icpScore must be <= 100",
-                     *       "errors": [
-                     *         {
-                     *           "path": "leads/1/icpScore",
-                     *           "message": "must be <= 100"
-                     *         }
-                     *       ]
+                     *       "type": "urn:campaign-service:problem:service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "CRON_SECRET is not configured (`not-configured`), or the database is unreachable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

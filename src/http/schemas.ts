@@ -1,12 +1,15 @@
+import { STATUS_CODES } from 'node:http'
 import Type, { type Static, type TSchema } from 'typebox'
 import { component, headersOf, ref, type ResponseHeader, RATE_LIMIT_HEADERS } from './openapi.js'
-import { PROBLEM_TYPE_BASE, problemTypeUris } from './problem-types.js'
+import { defaultProblemType, PROBLEM_TYPE_BASE, problemTypeUris } from './problem-types.js'
 
 // Schemas shared by every feature: problem bodies, pagination, nullable helpers.
 
 /** A string enum, typed as the union of its values (TypeBox's Enum leaves out `type: string`). */
 export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string, default?: T[number] } = {}) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+
+const VALIDATION_PROBLEM_EXAMPLE = { type: `${PROBLEM_TYPE_BASE}validation-error`, title: 'Bad Request', status: 400, detail: 'leads/1/icpScore must be <= 100', errors: [{ path: 'leads/1/icpScore', message: 'must be <= 100' }] }
 
 export const Problem = component('Problem', Type.Object({
   type: Type.String({ enum: problemTypeUris(), description: 'what went wrong, one of docs/problems.md; new types may be added, so treat an unknown one by its status' }),
@@ -18,7 +21,7 @@ export const Problem = component('Problem', Type.Object({
 }, {
   additionalProperties: true,
   description: 'RFC 9457 problem details',
-  examples: [{ type: `${PROBLEM_TYPE_BASE}validation-error`, title: 'Bad Request', status: 400, detail: 'leads/1/icpScore must be <= 100', errors: [{ path: 'leads/1/icpScore', message: 'must be <= 100' }] }]
+  examples: [VALIDATION_PROBLEM_EXAMPLE]
 }))
 
 /** A string with at least one visible character: "   " is no name, tag or message. */
@@ -74,11 +77,21 @@ export const problemResponses = (...items: Array<number | ProblemTexts>) => {
   const texts: ProblemTexts = {}
   for (const item of items) if (typeof item === 'object') Object.assign(texts, item)
   const statuses = [...new Set([...items.filter((item): item is number => typeof item === 'number'), ...Object.keys(texts).map(Number)])]
-  return Object.fromEntries(statuses.map(status => [status, {
-    description: texts[status] ?? PROBLEM_DESCRIPTIONS[status] ?? 'Problem details',
-    ...(PROBLEM_HEADERS[status] !== undefined ? { headers: headersOf(PROBLEM_HEADERS[status]) } : {}),
-    content: { 'application/problem+json': { schema: ref(Problem) } }
-  }]))
+  return Object.fromEntries(statuses.map(status => {
+    const description = texts[status] ?? PROBLEM_DESCRIPTIONS[status] ?? 'Problem details'
+    return [status, {
+      description,
+      ...(PROBLEM_HEADERS[status] !== undefined ? { headers: headersOf(PROBLEM_HEADERS[status]) } : {}),
+      content: { 'application/problem+json': { schema: ref(Problem), example: problemExample(status, description) } }
+    }]
+  }))
+}
+
+// Each status shows a problem of its own (the component's example is a 400): its generic type,
+// the response's text as the detail.
+function problemExample (status: number, description: string): Static<typeof Problem> {
+  if (status === 400) return VALIDATION_PROBLEM_EXAMPLE
+  return { type: `${PROBLEM_TYPE_BASE}${defaultProblemType(status)}`, title: STATUS_CODES[status] ?? 'Error', status, detail: description }
 }
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {

@@ -56,6 +56,15 @@ t.test('request bodies and JSON success responses name a component that shows an
   }
 })
 
+t.test('a problem response shows a problem of its own status (not the 400 of the Problem component)', async t => {
+  for (const { name, operation } of operations) {
+    for (const [status, response] of Object.entries(operation.responses)) {
+      const media = response.content?.['application/problem+json']
+      if (media !== undefined) t.match(media.example, { status: Number(status), type: /^urn:campaign-service:problem:/ }, `${name} ${status}: its example`)
+    }
+  }
+})
+
 t.test('no 413 or 415 on an operation without a body; every body can be 400, 413 and 415', async t => {
   for (const { name, operation } of operations) {
     const statuses = Object.keys(operation.responses)
