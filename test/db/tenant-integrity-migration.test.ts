@@ -1,12 +1,12 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import t from 'tap'
-import { down, up } from '../../db/migrations/0015_tenant_integrity.js'
+import { down, up } from '../../db/migrations/0016_tenant_integrity.js'
 import { createPool } from '../../src/db/pool.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createCampaign } from '../helpers/campaigns.js'
 import { seedLeads } from '../helpers/seed.js'
 
-// 0015 checks the rows already there, as VALIDATE CONSTRAINT would: a stray one stops the
+// 0016 checks the rows already there, as VALIDATE CONSTRAINT would: a stray one stops the
 // migration (and the service's start) instead of living on unchecked.
 t.test('the migration refuses to pass over an enrollment of another client', async t => {
   const app = await buildTestApp(t)

@@ -5,7 +5,7 @@ import { createCampaign, leadIdsOf } from '../helpers/campaigns.js'
 import { lockWaiter } from '../helpers/locks.js'
 import { seedLeads } from '../helpers/seed.js'
 
-// What the foreign keys dropped in 0004 held, enforced by 0015: an enrollment or a delivery
+// What the foreign keys dropped in 0004 held, enforced by 0016: an enrollment or a delivery
 // names a lead and a campaign of its own client, whoever writes it.
 
 const sameClient = (table: string) => ({ code: '23503', constraint: `${table}_same_client` })
