@@ -93,9 +93,9 @@ export async function runTour (baseUrl: string, apiKey: string): Promise<TourRes
     body: { outcome: 'sent', providerMessageId: `SM-${run}-ann` }
   }))
   // Senders that batch report up to 500 at once; a retryable failure comes back after a backoff.
-  const batch = ok('reportDeliveryResults', await api.POST('/v1/deliveries/results', {
-    body: { results: claimed.filter(delivery => delivery !== toAnn).map(delivery => ({ id: delivery.id, outcome: 'failed' as const, error: 'carrier busy', retryable: true })) }
-  }))
+  const results: Schemas['DeliveryResultItem'][] = claimed.filter(delivery => delivery !== toAnn)
+    .map(delivery => ({ id: delivery.id, outcome: 'failed', error: 'carrier busy', retryable: true }))
+  const batch = ok('reportDeliveryResults', await api.POST('/v1/deliveries/results', { body: { results } }))
 
   // Ann answers STOP: the provider's webhook posts it (its message id as the key); she is opted out.
   const stop = ok('receiveInboundMessage', await api.POST('/v1/inbound-messages', {
