@@ -1,4 +1,3 @@
-import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import activationRoutes from './activation/routes.js'
@@ -18,12 +17,13 @@ import metricsRoutes from './operations/metrics-routes.js'
 import bodyEncoding from './plugins/body-encoding.js'
 import closeOnShutdown from './plugins/close-on-shutdown.js'
 import contextPlugin from './plugins/context.js'
+import docs from './plugins/docs.js'
 import httpMetrics from './plugins/http-metrics.js'
 import inputGuard from './plugins/input-guard.js'
 import jobs from './plugins/jobs.js'
 import jsonBody from './plugins/json-body.js'
 import methodNotAllowed from './plugins/method-not-allowed.js'
-import { docsDocument, mergeOpenApi } from './plugins/openapi-document.js'
+import { mergeOpenApi } from './plugins/openapi-document.js'
 import problemErrors from './plugins/problem-errors.js'
 import requestId from './plugins/request-id.js'
 import responseHeaders from './plugins/response-headers.js'
@@ -87,10 +87,7 @@ export async function buildApps (ctx: AppContext): Promise<Apps> {
   }, { prefix: '/v1' })
   await api.register(jobs)
 
-  const document = () => serviceDocument({ api, internal })
-  api.get('/openapi.json', { schema: { hide: true } }, async () => document())
-  // /docs: the public operations only (the internal ones cannot be called from that page).
-  await api.register(swaggerUi, { routePrefix: '/docs', transformSpecification: () => docsDocument(document()) })
+  await api.register(docs, { document: () => serviceDocument({ api, internal }) })
 
   await Promise.all([api.ready(), internal.ready()])
   return { api, internal }

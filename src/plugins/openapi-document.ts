@@ -19,7 +19,7 @@ const INTERNAL_SERVERS = [{
 }]
 
 /**
- * Every response carries X-Request-Id (app.ts sends it on all of them); headers a route declares
+ * Every response carries X-Request-Id (plugins/request-id.ts); headers a route declares
  * by name become references to one shared definition each.
  */
 function shareHeaders (document: Document): void {
