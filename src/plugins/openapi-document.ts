@@ -2,7 +2,7 @@ import { RESPONSE_HEADERS } from '../http/openapi.js'
 
 type Media = { schema?: { $ref?: string }, example?: unknown, examples?: unknown }
 type Response = { headers?: Record<string, unknown>, content?: Record<string, Media> }
-type Operation = { requestBody?: { content?: Record<string, Media> }, responses?: Record<string, Response> }
+type Operation = { requestBody?: { required?: boolean, content?: Record<string, Media> }, responses?: Record<string, Response> }
 type PathItem = Record<string, unknown> & { servers?: unknown[] }
 type Document = Record<string, unknown> & { paths?: Record<string, PathItem>, tags?: unknown[], servers?: unknown[], components?: Record<string, Record<string, unknown> | undefined> }
 
@@ -51,6 +51,23 @@ function showExamples (document: Document): void {
   }
 }
 
+/**
+ * A body whose schema requires nothing may be left out (the route then takes its defaults);
+ * @fastify/swagger marks every body required, which made generated clients send `{}`.
+ */
+function optionalBodies (document: Document): void {
+  const schemas = (document.components?.schemas ?? {}) as Record<string, { required?: unknown[], minProperties?: number }>
+  for (const operation of operationsOf(document)) {
+    const medias = Object.values(operation.requestBody?.content ?? {})
+    const requiresNothing = medias.length > 0 && medias.every(media => {
+      const ref = media.schema?.$ref
+      const schema = (ref !== undefined ? schemas[ref.replace('#/components/schemas/', '')] : media.schema) as { required?: unknown[], minProperties?: number } | undefined
+      return schema !== undefined && (schema.required ?? []).length === 0 && (schema.minProperties ?? 0) === 0
+    })
+    if (requiresNothing && operation.requestBody !== undefined) operation.requestBody.required = false
+  }
+}
+
 /** The public document with the internal listener's paths added, each under the internal server. */
 export function mergeOpenApi (publicDoc: unknown, internalDoc: unknown): Document {
   const base = structuredClone(publicDoc) as Document
@@ -71,6 +88,7 @@ export function mergeOpenApi (publicDoc: unknown, internalDoc: unknown): Documen
   ]
   shareHeaders(base)
   showExamples(base)
+  optionalBodies(base)
   return base
 }
 
