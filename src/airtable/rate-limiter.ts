@@ -26,8 +26,7 @@ return {used + points, window}`
 
 // A margin on top of Airtable's one-second window: the limit is counted where slots are
 // granted, Airtable counts where requests arrive, and network jitter and a busy event loop sit
-// in between. 100 ms let a sixth request into one second once, on a loaded 2-core test run;
-// 200 ms costs a sixth of the throughput (5 per 1.2 s) and a 429 costs 30 s.
+// in between. It costs a sixth of the throughput (5 per 1.2 s); a 429 costs 30 s.
 const WINDOW_MARGIN_MS = 200
 /** How long a Redis call may take before the process goes on with its own view. */
 const REDIS_TIMEOUT_MS = 500

@@ -71,7 +71,7 @@ const attemptsUsed = (job: AirtableSyncPayload, helpers: JobHelpers): number => 
 /**
  * After a 429 the next attempt must come after Airtable's 30 s penalty. graphile-worker's public
  * API cannot move a running job (reschedule_jobs skips locked ones) and its private tables are
- * not ours to write (issue 17), so this attempt ends and the batch is added again under its key,
+ * not ours to write, so this attempt ends and the batch is added again under its key,
  * to run after the pause plus the usual backoff, with the attempts it has left: it is still kept
  * as failed after AIRTABLE_MAX_ATTEMPTS in all.
  */
