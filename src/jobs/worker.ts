@@ -6,6 +6,8 @@ import type { Logger } from 'pino'
 import { createAirtableTasks } from '../airtable/sync-task.js'
 import type { AppContext } from '../context.js'
 import { configuredTimeouts, createPool } from '../db/pool.js'
+import { openPoolLiveness, unlockJobsOfDeadPools, type PoolLiveness } from './pool-liveness.js'
+import { lookUpTaskIds, stuckShutdownPlugin } from './pool-watchdog.js'
 
 export interface JobWorker {
   /** Finishes the jobs in flight (interrupting waits after a few seconds), then releases everything. */
@@ -34,6 +36,10 @@ async function settled (pool: pg.Pool, timeoutMs = 5000): Promise<void> {
 }
 
 const RESTART_DELAYS_MS = [500, 1000, 2000, 5000]
+/** How often a worker frees the jobs of worker pools that died elsewhere (it also does at every start). */
+const SWEEP_INTERVAL_MS = 10_000
+
+interface Launched { runner: Runner, liveness: PoolLiveness, retiring: boolean }
 
 /**
  * Runs the job queue (graphile-worker) for every task a feature provides: today the Airtable
@@ -43,8 +49,9 @@ const RESTART_DELAYS_MS = [500, 1000, 2000, 5000]
  * A database outage must not take the process down, nor leave jobs locked for graphile-worker's
  * 4 h: its job completions are batched (a failed one is handled by graphile-worker, which then
  * shuts its worker pool down instead of leaving an unhandled rejection), the runner is started
- * again whenever it stops on its own, and the jobs the stopped pool still had locked are
- * unlocked (graphile-worker's force_unlock_workers) before the new one starts.
+ * again whenever it stops on its own or can no longer fetch jobs (pool-watchdog.ts), and each
+ * pool holds a liveness lock so that any worker frees the jobs of a pool that is gone, be it
+ * ours or one of a process that was killed (pool-liveness.ts), at start and every 10 s.
  */
 export async function startWorker (ctx: AppContext): Promise<JobWorker> {
   const airtable = await createAirtableTasks(ctx)
@@ -58,13 +65,19 @@ export async function startWorker (ctx: AppContext): Promise<JobWorker> {
   const timeouts = configuredTimeouts(ctx.config)
   // Our pool rather than graphile-worker's: its own is ended without waiting on stop, and a
   // connection dropped after that (database restart) would be an unhandled 'error' event.
-  const pool = createPool({ connectionString: ctx.databaseUrl, max: concurrency + 2, applicationName: 'campaign-service-worker', connectTimeoutMs: 5000, timeouts })
-  const events: WorkerEvents = new EventEmitter()
-  // Worker pools that stopped with jobs possibly still locked by them.
-  const deadPools = new Set<string>()
-  let poolId: string | undefined
-  events.on('pool:create', ({ workerPool }) => { poolId = workerPool.id })
-  const options: RunnerOptions = {
+  // A LISTEN connection, one per concurrent job, one for its lock sweep and one for ours.
+  const pool = createPool({ connectionString: ctx.databaseUrl, max: concurrency + 3, applicationName: 'campaign-service-worker', connectTimeoutMs: 5000, timeouts })
+
+  let current: Launched | undefined
+  let stopping = false
+  const wake = new AbortController()
+
+  const sweep = async (): Promise<void> => {
+    const owners = await unlockJobsOfDeadPools(pool)
+    if (owners.length > 0) log.info({ workerPools: owners }, 'unlocked the jobs of worker pools that are gone')
+  }
+  // Options (and so graphile-worker's compiled options and caches) are new for every runner.
+  const runnerOptions = (events: WorkerEvents, gate: () => Promise<null>): RunnerOptions => ({
     pgPool: pool,
     concurrency,
     pollInterval: ctx.config.WORKER_POLL_INTERVAL_MS,
@@ -73,39 +86,64 @@ export async function startWorker (ctx: AppContext): Promise<JobWorker> {
     taskList,
     events,
     logger: workerLogger(log),
+    // Asked before every job fetch: no job is taken before the pool holds its liveness lock.
+    forbiddenFlags: gate,
     // Unbatched, graphile-worker 0.17 records a job's outcome without awaiting it: with the
     // database gone that rejection is unhandled. Batched, its failure is handled.
-    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } }
-  }
-
-  let runner: Runner | undefined
-  let stopping = false
-  const wake = new AbortController()
-  const unlockDeadPools = async (): Promise<void> => {
-    if (deadPools.size === 0) return
-    const ids = [...deadPools]
-    await pool.query('select graphile_worker.force_unlock_workers($1::text[])', [ids])
-    for (const id of ids) deadPools.delete(id)
-    log.info({ workerPools: ids }, 'unlocked the jobs of a stopped worker pool')
+    preset: { plugins: [stuckShutdownPlugin(pool, log)], worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } }
+  })
+  // Stops a runner that can no longer do its work; it is then started again like one that stopped.
+  const retire = (launched: Launched, why: string, error: Error): void => {
+    if (launched.retiring || stopping) return
+    launched.retiring = true
+    log.warn({ err: { message: error.message } }, `job worker ${why}; stopping it to start a new one`)
+    void launched.runner.stop().catch(() => {})
   }
   const launch = async (): Promise<void> => {
-    await unlockDeadPools()
-    const started = await run(options)
-    runner = started
-    started.promise.then(() => { void supervise(started, undefined) }, (error: unknown) => { void supervise(started, error) })
+    const liveness = await openPoolLiveness(ctx.databaseUrl)
+    try {
+      // The pools that died while we were not running, our previous one included (else the next sweep).
+      await sweep().catch((error: Error) => { log.warn({ err: { message: error.message } }, 'could not look for jobs of dead worker pools') })
+      const events: WorkerEvents = new EventEmitter()
+      let held: Promise<null> | undefined
+      let lost: Error | undefined
+      events.on('pool:create', ({ ctx: workerCtx, workerPool }) => {
+        held = liveness.hold(workerPool.id).then(async () => { await lookUpTaskIds(workerCtx, workerPool, taskList); return null })
+        held.catch(() => {}) // awaited by every fetch
+      })
+      // A pool that lost its lock takes no more jobs: other workers may free them at any time.
+      const gate = async (): Promise<null> => {
+        if (lost !== undefined) throw lost
+        return await (held ?? Promise.reject(new Error('the worker pool was not created')))
+      }
+      const runner = await run(runnerOptions(events, gate))
+      const launched: Launched = { runner, liveness, retiring: false }
+      current = launched
+      // A lock or lookup that failed fails every fetch of this runner: a new one is needed.
+      held?.catch((error: Error) => { retire(launched, 'could not start fetching jobs', error) })
+      liveness.onLost(error => {
+        lost = error
+        retire(launched, 'lost its liveness lock', error)
+      })
+      runner.promise.then(() => { void supervise(launched, undefined) }, (error: unknown) => { void supervise(launched, error) })
+    } catch (error) {
+      await liveness.end()
+      throw error
+    }
   }
   // The runner stopped without being asked to (a database outage): start it again once it can.
-  const supervise = async (stoppedRunner: Runner, error: unknown): Promise<void> => {
-    if (stopping || runner !== stoppedRunner) return
-    runner = undefined
-    if (poolId !== undefined) deadPools.add(poolId)
-    log.warn({ err: { message: error instanceof Error ? error.message : (error === undefined ? 'its worker pool ended' : String(error as string)) } }, 'job worker stopped on its own; restarting it')
+  const supervise = async (stopped: Launched, error: unknown): Promise<void> => {
+    await stopped.liveness.end() // its jobs not recorded are anyone's now
+    if (stopping || current !== stopped) return
+    current = undefined
+    if (stopped.retiring) log.info('job worker stopped; restarting it')
+    else log.warn({ err: { message: error instanceof Error ? error.message : (error === undefined ? 'its worker pool ended' : String(error as string)) } }, 'job worker stopped on its own; restarting it')
     for (let attempt = 0; !stopping; attempt++) {
       await sleep(RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)] ?? 5000, undefined, { signal: wake.signal }).catch(() => {})
       if (stopping) return
       try {
         await launch()
-        if (stopping) await (runner as Runner | undefined)?.stop().catch(() => {})
+        if (stopping) await (current as Launched | undefined)?.runner.stop().catch(() => {})
         else log.info('job worker restarted')
         return
       } catch (restartError) {
@@ -120,14 +158,26 @@ export async function startWorker (ctx: AppContext): Promise<JobWorker> {
     await Promise.all([pool.end(), airtable?.close()])
     throw error
   }
+  let sweeping = false
+  const sweeper = setInterval(() => {
+    if (sweeping || current === undefined) return
+    sweeping = true
+    sweep().catch((error: Error) => { log.debug({ err: { message: error.message } }, 'could not look for jobs of dead worker pools') }).finally(() => { sweeping = false })
+  }, SWEEP_INTERVAL_MS)
+  sweeper.unref()
   log.info({ tasks: Object.keys(taskList), concurrency }, 'job worker started')
   return {
     stop: async () => {
       stopping = true
       wake.abort()
-      await runner?.stop().catch(() => {})
+      clearInterval(sweeper)
+      const last = current
+      if (last !== undefined) {
+        void last.runner.stop().catch(() => {})
+        await last.runner.promise.catch(() => {})
+      }
       await settled(pool)
-      await Promise.all([pool.end(), airtable?.close()])
+      await Promise.all([last?.liveness.end(), pool.end(), airtable?.close()])
     }
   }
 }

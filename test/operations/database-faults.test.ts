@@ -96,8 +96,11 @@ t.test('a database cut and a stall: processes stay up, answer 503, recover, lose
   // The cut, while the sync jobs are in flight: their outcomes cannot be recorded.
   await proxy.cut()
   await waitUntil(() => failuresOf(503) >= 20, '503s during the cut')
+  // Each process's job in flight fails to record its outcome, and its worker pool (its liveness
+  // lock gone with the connection) ends and is restarted.
   for (const [name, service] of [['server', server], ['worker', worker]] as const) {
-    await waitUntil(() => service.output().includes('job worker stopped on its own') || service.child.exitCode !== null, `${name}: a job's outcome to fail`)
+    await waitUntil(() => /Failed to (fail|complete) jobs/.test(service.output()) || service.child.exitCode !== null, `${name}: a job's outcome to fail`)
+    await waitUntil(() => /job worker stopped( on its own)?; restarting it/.test(service.output()) || service.child.exitCode !== null, `${name}: its worker pool to end`)
     t.equal(service.child.exitCode, null, `${name} survives the cut`)
   }
   await proxy.restore()

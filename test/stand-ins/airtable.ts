@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net'
 // PATCH /v0/{baseId}/{table} with {records: [{id, fields}]} and a bearer key. It keeps the
 // fields it was sent, records every request with its arrival time, and can be switched to
 // answer 429, 500, slowly, by dropping the connection, with a 200 that is not JSON, or with a
-// 200 whose body never ends.
+// 200 whose body never ends; or hold each write until the test answers it.
 
-export type StandInMode = 'ok' | '429' | '500' | 'slow' | 'reset' | 'not-json' | 'stalled-body'
+export type StandInMode = 'ok' | '429' | '500' | 'slow' | 'held' | 'reset' | 'not-json' | 'stalled-body'
 
 export interface StandInRequest {
   at: number
@@ -25,6 +25,10 @@ export interface AirtableStandIn {
   slowMs: number
   /** In 'ok' mode, how many of the next writes to hold for slowMs before applying them. */
   slowNext: number
+  /** In 'held' mode, how many writes wait for `answerHeld`. */
+  heldCount: () => number
+  /** Lets the oldest held write go on (it then answers 200); false if none is held. */
+  answerHeld: () => boolean
   /** Record ids Airtable does not know (in that base): a request naming one is refused whole (404). */
   isUnknownRecord: (id: string, baseId: string) => boolean
   requests: StandInRequest[]
@@ -52,7 +56,14 @@ function send (response: ServerResponse, status: number, body: unknown): void {
  * base 404, as Airtable answers); without it any of `apiKeys` may write to any base.
  */
 export async function startAirtableStandIn (options: { apiKeys: string[], bases?: Record<string, string> }): Promise<AirtableStandIn> {
+  const held: Array<() => void> = []
   const standIn = {
+    heldCount: () => held.length,
+    answerHeld: () => {
+      const next = held.shift()
+      next?.()
+      return next !== undefined
+    },
     mode: 'ok' as StandInMode,
     slowMs: 2000,
     slowNext: 0,
@@ -88,6 +99,7 @@ export async function startAirtableStandIn (options: { apiKeys: string[], bases?
       if (records.length === 0 || records.length > 10) return answer(422, { error: { type: 'INVALID_RECORDS', message: 'You must provide an array of up to 10 record objects' } })
       const unknown = records.find(r => standIn.isUnknownRecord(r.id, entry.baseId))
       if (unknown !== undefined) return answer(404, { error: { type: 'NOT_FOUND', message: `Record ${unknown.id} does not exist` } })
+      if (standIn.mode === 'held') await new Promise<void>(resolve => held.push(resolve))
       if (standIn.mode === 'slow' || (standIn.mode === 'ok' && standIn.slowNext > 0 && standIn.slowNext-- > 0)) await new Promise(resolve => setTimeout(resolve, standIn.slowMs))
       const inBase = standIn.recordsByBase.get(entry.baseId) ?? new Map<string, Record<string, unknown>>()
       standIn.recordsByBase.set(entry.baseId, inBase)
