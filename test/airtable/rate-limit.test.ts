@@ -113,7 +113,10 @@ t.test('a slow database read between slot and send cannot bunch requests: the sl
   await holder.query('begin')
   await holder.query('lock table leads in access exclusive mode')
   await buildTestApp(t, { databaseUrl: seeder.databaseUrl, env: { ...env, WORKER_ENABLED: 'true' } })
-  await new Promise(resolve => setTimeout(resolve, 1500))
+  // All ten jobs taken (none can get past its read), the first reads already waiting on the lock.
+  const readsWaiting = async (): Promise<boolean> => (await syncJobs(seeder)).filter(job => job.locked_at !== null).length === 10 &&
+    (await seeder.ctx.pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0].n > 0
+  await eventually(readsWaiting, 'the ten jobs to be taken and their reads to wait on the lock')
   await holder.query('rollback')
   await standIn.waitFor(() => standIn.records.size === 100, 60_000, 'all records')
   const peak = maxRequestsInWindow(standIn.requests)

@@ -6,12 +6,20 @@ import { CRON_SECRET, buildTestApp } from '../helpers/app.js'
 import { createCampaign, topUp } from '../helpers/campaigns.js'
 import { holdClientLock, lockWaiter } from '../helpers/locks.js'
 import { seedLeads } from '../helpers/seed.js'
+import { waitUntil } from '../helpers/service-process.js'
 
 // Requests that meet other work half-way: a tick between a chunk's read and its insert, a
 // cancel while a top-up waits for the campaign, a PATCH between the tick's read and its flip.
 
 const FUTURE = '2999-01-01T00:00:00Z'
 const quickMessages = [{ body: 'Hi {{first_name}}', delayMinutes: 0 }]
+
+/** How many times the lock pool was used from now on: a campaign-lock wait gives its connection back after each try. */
+function lockTries (app: Awaited<ReturnType<typeof buildTestApp>>): () => number {
+  let released = 0
+  app.ctx.lockPool.on('release', () => { released++ })
+  return () => released
+}
 
 t.test('the tick cannot complete a campaign while a chunk is enrolling into it', async t => {
   const app = await buildTestApp(t)
@@ -29,10 +37,10 @@ t.test('the tick cannot complete a campaign while a chunk is enrolling into it',
   await holder.query('lock table leads in access exclusive mode')
   const toppingUp = Promise.resolve(topUp(app, headers, campaign.id))
   t.ok(await lockWaiter(app), 'the chunk waits on the leads table')
-  const completing = completeFinishedCampaigns(app.ctx.db)
-  await new Promise(resolve => setTimeout(resolve, 200))
+  // The tick runs to its end while the chunk is held midway (it skips locked rows, never waits).
+  const completed = await completeFinishedCampaigns(app.ctx.db)
   await holder.query('rollback')
-  const [response, completed] = await Promise.all([toppingUp, completing])
+  const response = await toppingUp
   t.equal(response.statusCode, 200, response.body)
   t.match(response.json(), { enrolled: 1 })
   t.same(completed, [], 'the tick left the campaign alone')
@@ -49,9 +57,11 @@ t.test('a top-up that waited while the campaign was cancelled is a 409, not an e
   const holder = await app.ctx.lockPool.connect()
   t.teardown(() => { holder.release() })
   await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [campaignLockKey(campaign.id)])
+  const tries = lockTries(app)
   let settled = false
   const toppingUp = Promise.resolve(topUp(app, headers, campaign.id)).finally(() => { settled = true })
-  await new Promise(resolve => setTimeout(resolve, 300))
+  // It was refused the campaign's lock and tried again: it is waiting, not done.
+  await waitUntil(() => tries() >= 2, 'the top-up to try the campaign lock twice')
   t.notOk(settled, 'the top-up waits for the campaign')
   const cancelled = await app.api.inject({ method: 'POST', url: `/v1/campaigns/${campaign.id}/cancel`, headers })
   t.equal(cancelled.statusCode, 200)
@@ -132,8 +142,9 @@ t.test('top-ups queued on a busy campaign neither stall other campaigns nor wait
   t.teardown(() => { holder.release() })
   await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [campaignLockKey(busy.id)])
   // More waiting top-ups than the lock pool has connections (DATABASE_POOL_SIZE 8 in tests).
+  const tries = lockTries(app)
   const waiting = Array.from({ length: 12 }, async () => await topUp(app, first.headers, busy.id))
-  await new Promise(resolve => setTimeout(resolve, 300))
+  await waitUntil(() => tries() >= 12, 'the top-ups to be refused the campaign lock')
   const other = await app.api.inject({ method: 'POST', url: '/v1/campaigns', headers: second.headers, payload: { name: 'other', messages: quickMessages, targeting: { tags: ['t'] } } })
   t.equal(other.statusCode, 201, 'another client\'s create went through meanwhile')
   t.match(other.json(), { enrollment: { enrolled: 1 } })
@@ -150,7 +161,7 @@ t.test('enrolledAt is when the chunk inserted, not when its transaction began wa
   const lock = await holdClientLock(t, app, clientId)
   const creating = Promise.resolve(app.api.inject({ method: 'POST', url: '/v1/campaigns', headers, payload: { name: 'c', messages: quickMessages } }))
   t.ok(await lockWaiter(app), 'the chunk waits for the client lock')
-  await new Promise(resolve => setTimeout(resolve, 500))
+  // Its transaction began before this wait was seen, so strictly before the release read here.
   const { rows: [released] } = await app.ctx.pool.query('select clock_timestamp() as at')
   await lock.release()
   t.equal((await creating).statusCode, 201)

@@ -69,7 +69,7 @@ t.test('shutdown ends a call in flight and tries no fallback: 503, retry elsewhe
   standIn.behave(PRIMARY, { kind: 'hang' })
   const started = Date.now()
   const pending = Promise.resolve(generate({ prompt: 'Hello' }))
-  await new Promise(resolve => setTimeout(resolve, 300))
+  while (standIn.callsTo(PRIMARY) === 0) await new Promise(resolve => setTimeout(resolve, 10)) // the call is in flight
   app.ctx.beginShutdown()
   const response = await pending
   t.equal(response.statusCode, 503, response.body)
