@@ -58,8 +58,11 @@ export async function applyResults (db: Database, config: Config, clientId: stri
   const unique = [...first.values()]
   const ids = unique.map(item => item.id)
   const rows = await db.transaction().execute(async tx => {
-    await sql`select 1 from enrollments e
-      where (e.campaign_id, e.lead_id) in (select campaign_id, lead_id from deliveries where id = any(${ids}::uuid[]) and client_id = ${clientId})
+    // One index probe per id (OFFSET 0 keeps the lookup a probe: as a plain join the planner
+    // hashed a scan of the client's whole deliveries and enrollments for every batch).
+    await sql`select 1 from unnest(${ids}::uuid[]) as i (id)
+      cross join lateral (select d.campaign_id, d.lead_id from deliveries d where d.id = i.id and d.client_id = ${clientId} offset 0) d
+      join enrollments e on e.campaign_id = d.campaign_id and e.lead_id = d.lead_id
       order by e.campaign_id, e.lead_id for update of e`.execute(tx)
     const { rows } = await sql<{ id: string, action: Action | 'ended', status: string | null, attempts: number | null, outcome: string | null, campaign_id: string | null, lead_id: string | null }>`
       with input as (
