@@ -46,10 +46,13 @@ export async function claimPass (db: Database, config: Config, clientId: string,
         limit ${options.limit}
         for update of d skip locked
       ), movable as (
-        select e.campaign_id, e.lead_id from enrollments e
-        join picked p on p.campaign_id = e.campaign_id and p.lead_id = e.lead_id
-        where p.skip is not null and e.status = 'active'
-        for update of e skip locked
+        -- One index probe per skipped delivery: as a join, the planner hashed a scan of every
+        -- client's enrollments.
+        select m.campaign_id, m.lead_id from picked p cross join lateral (
+          select e.campaign_id, e.lead_id from enrollments e
+          where e.campaign_id = p.campaign_id and e.lead_id = p.lead_id and e.status = 'active'
+          for update skip locked) m
+        where p.skip is not null
       ), skipped as (
         update deliveries d set status = 'skipped', skip_reason = p.skip, lease_expires_at = null, updated_at = now()
         from picked p join movable m on m.campaign_id = p.campaign_id and m.lead_id = p.lead_id
