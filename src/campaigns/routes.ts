@@ -38,7 +38,7 @@ const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/campaigns/preview', {
     // No body previews every lead, as {} does (the document marks the body optional).
-    preValidation: async request => { request.body ??= {} },
+    preValidation: async request => { if (request.body === undefined) request.body = {} },
     schema: {
       tags, security, operationId: 'previewCampaign', summary: 'Preview a campaign\'s audience',
       description: 'What creating a campaign with this targeting and cap now would enroll: counts, exclusions and a sample. Writes nothing. A full create body is accepted too.',

@@ -24,7 +24,7 @@ const deliveryRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/deliveries/claim', {
     // A claim without a body takes the defaults (limit 100, lease 300 s).
-    preValidation: async request => { request.body ??= {} },
+    preValidation: async request => { if (request.body === undefined) request.body = {} },
     schema: {
       tags, security, operationId: 'claimDeliveries', summary: 'Claim due deliveries',
       description: 'Leases the deliveries due now of active enrollments, oldest `dueAt` first, with their bodies rendered. While a lease holds no other claim returns the delivery; once it expires the delivery can be claimed again (`attempts` + 1).',

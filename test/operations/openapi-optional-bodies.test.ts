@@ -20,5 +20,8 @@ t.test('every operation whose body is optional answers without one', async t => 
     const [method, url] = name.split(' ') as ['POST', string]
     const answer = await app.api.inject({ method, url, headers })
     t.equal(answer.statusCode, 200, `${name} without a body: ${answer.body}`)
+    // Optional is not nullable: a JSON null is a body, and not an object.
+    const nullBody = await app.api.inject({ method, url, headers: { ...headers, 'content-type': 'application/json' }, payload: 'null' })
+    t.equal(nullBody.statusCode, 400, `${name} with a null body`)
   }
 })
