@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely'
+import { FileMigrationProvider, Migrator, type MigrationResultSet, type MigratorProps } from 'kysely'
 import { runMigrations as runWorkerMigrations } from 'graphile-worker'
 import { createDatabase, type Database } from './database.js'
 import { createPool } from './pool.js'
@@ -17,8 +17,9 @@ export interface MigrationSummary {
  * Applies pending migrations: ours (Kysely runs them in one transaction under an advisory
  * lock, so replicas starting together are safe) and then graphile-worker's own schema.
  */
-export async function migrateToLatest (db: Database, connectionString: string): Promise<MigrationSummary> {
-  const migrator = new Migrator({
+/** Our migrations (db/migrations) as Kysely runs them, on any Kysely instance. */
+export function createMigrator (db: MigratorProps['db']): Migrator {
+  return new Migrator({
     db,
     provider: new FileMigrationProvider({ fs, path, migrationFolder }),
     migrationTableName: 'schema_migrations',
@@ -26,6 +27,10 @@ export async function migrateToLatest (db: Database, connectionString: string): 
     // Feature branches add migrations in parallel; a lower number merged later must still run.
     allowUnorderedMigrations: true
   })
+}
+
+export async function migrateToLatest (db: Database, connectionString: string): Promise<MigrationSummary> {
+  const migrator = createMigrator(db)
   const result: MigrationResultSet = await migrator.migrateToLatest()
   if (result.error !== undefined) {
     const error: unknown = result.error

@@ -1,14 +1,10 @@
-import { promises as fs } from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { FileMigrationProvider, Kysely, Migrator, PostgresDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, sql } from 'kysely'
 import t from 'tap'
+import { createMigrator } from '../../src/db/migrator.js'
 import { createPool } from '../../src/db/pool.js'
 import { buildTestApp } from '../helpers/app.js'
 import { createCampaign } from '../helpers/campaigns.js'
 import { seedLeads } from '../helpers/seed.js'
-
-const migrationFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../db/migrations')
 
 // Every table, column, index, constraint, trigger and function of the public schema, as text.
 async function schemaOf (db: Kysely<unknown>): Promise<string[]> {
@@ -33,13 +29,7 @@ t.test('every migration goes down and up again on a database with data', async t
 
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: createPool({ connectionString: app.databaseUrl, max: 2 }) }) })
   t.teardown(async () => { await db.destroy() })
-  const migrator = new Migrator({
-    db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder }),
-    migrationTableName: 'schema_migrations',
-    migrationLockTableName: 'schema_migrations_lock',
-    allowUnorderedMigrations: true
-  })
+  const migrator = createMigrator(db)
   const before = await schemaOf(db)
   const migrations = await migrator.getMigrations()
   t.ok(migrations.length >= 10 && migrations.every(m => m.executedAt !== undefined), 'starts fully migrated')
