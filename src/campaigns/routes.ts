@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { enrollmentMetrics } from '../enrollment/metrics.js'
 import { ref, reply } from '../http/openapi.js'
 import { IDEMPOTENCY_PROBLEMS, IdParams, IdempotencyHeaders, page, problemResponses } from '../http/schemas.js'
+import { missingBodyAsEmpty } from '../http/validation.js'
 import { runIdempotent } from '../idempotency/idempotency.js'
 import { listCampaigns, listEnrollments, toCampaign } from './repository.js'
 import { Campaign, CampaignInput, CampaignListQuery, CampaignPage, CampaignPatch, CreatedCampaign, EnrollResult, EnrollmentListQuery, EnrollmentPage, Preview, PreviewInput } from './schemas.js'
@@ -37,8 +38,8 @@ const campaignRoutes: FastifyPluginAsyncTypebox = async app => {
   })
 
   app.post('/campaigns/preview', {
-    // No body previews every lead, as {} does (the document marks the body optional).
-    preValidation: async request => { if (request.body === undefined) request.body = {} },
+    // No body previews every lead, as {} does.
+    preValidation: missingBodyAsEmpty,
     schema: {
       tags, security, operationId: 'previewCampaign', summary: 'Preview a campaign\'s audience',
       description: 'What creating a campaign with this targeting and cap now would enroll: counts, exclusions and a sample. Writes nothing. A full create body is accepted too.',

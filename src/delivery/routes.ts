@@ -3,6 +3,7 @@ import { requireCampaign } from '../campaigns/service.js'
 import { conflict, notFound } from '../http/problem.js'
 import { ref, reply } from '../http/openapi.js'
 import { IdParams, page, problemResponses } from '../http/schemas.js'
+import { missingBodyAsEmpty } from '../http/validation.js'
 import { deliveryMetrics, type DeliveryMetrics } from './metrics.js'
 import { campaignStats, findDelivery, listDeliveries, toDelivery } from './repository.js'
 import { applyResults, type AppliedResults } from './results.js'
@@ -24,7 +25,7 @@ const deliveryRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/deliveries/claim', {
     // A claim without a body takes the defaults (limit 100, lease 300 s).
-    preValidation: async request => { if (request.body === undefined) request.body = {} },
+    preValidation: missingBodyAsEmpty,
     schema: {
       tags, security, operationId: 'claimDeliveries', summary: 'Claim due deliveries',
       description: 'Leases the deliveries due now of active enrollments, oldest `dueAt` first, with their bodies rendered. While a lease holds no other claim returns the delivery; once it expires the delivery can be claimed again (`attempts` + 1).',

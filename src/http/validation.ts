@@ -160,3 +160,11 @@ export function unexpectedBodyErrors (body: unknown): FieldError[] {
   if (typeof body === 'object' && !Array.isArray(body)) return Object.keys(body).map(path => ({ path, message: 'is not a known field (this endpoint takes no body)' }))
   return [{ path: 'body', message: 'must be empty (this endpoint takes no body)' }]
 }
+
+/**
+ * preValidation for a route whose body schema requires nothing (the document marks that body
+ * optional): a missing body is validated, and defaulted, as {}. A JSON null stays a body, and fails.
+ */
+export async function missingBodyAsEmpty (request: { body: unknown }): Promise<void> {
+  if (request.body === undefined) request.body = {}
+}
