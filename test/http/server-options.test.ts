@@ -1,7 +1,8 @@
-import { connect, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { serverOptions } from '../../src/http/server-options.js'
 import { pluginApp } from '../helpers/plugin-app.js'
+import { rawRequest } from '../helpers/raw-http.js'
 
 t.test('requests that fail before any route runs are problem+json too', async t => {
   const app = pluginApp(t, { ...serverOptions, problems: false })
@@ -18,13 +19,7 @@ t.test('requests that fail before any route runs are problem+json too', async t 
 
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
-  const raw = async (request: string): Promise<string> => await new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => { socket.write(request) })
-    let answer = ''
-    socket.on('data', chunk => { answer += chunk.toString() })
-    socket.on('end', () => { resolve(answer) })
-    socket.on('error', reject)
-  })
+  const raw = async (request: string): Promise<string> => await rawRequest(port, request)
   for (const [request, status, detail] of [
     ['GET /things/1 HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n', 400, 'the request is not valid HTTP'],
     [`GET /things/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`, 431, 'the request headers are too large']

@@ -1,6 +1,7 @@
 import t from 'tap'
-import { connect, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { buildTestApp } from '../helpers/app.js'
+import { rawRequest } from '../helpers/raw-http.js'
 
 // What arrives on the wire: empty, compressed, non-UTF-8 and unparseable requests, request ids.
 
@@ -36,13 +37,7 @@ t.test('a compressed body is a 415, and a request Node cannot parse still gets p
 
   await app.api.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.api.server.address() as AddressInfo
-  const raw = async (request: string): Promise<string> => await new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => { socket.write(request) })
-    let answer = ''
-    socket.on('data', chunk => { answer += chunk.toString() })
-    socket.on('end', () => { resolve(answer) })
-    socket.on('error', reject)
-  })
+  const raw = async (request: string): Promise<string> => await rawRequest(port, request)
   const answer = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n')
   t.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/)
   t.match(answer, /content-type: application\/problem\+json/i)
