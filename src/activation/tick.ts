@@ -30,7 +30,7 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   const started = Date.now()
   const deadline = started + config.ACTIVATION_TICK_BUDGET_MS
   const result: TickResult = { activated: [], expired: [], skipped: [], failed: [], remaining: 0, continued: [], completed: [], enrollmentsCompleted: 0 }
-  const enrollOptions = () => ({ config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: Math.max(1, Math.min(config.ENROLLMENT_TIME_BUDGET_MS, deadline - Date.now())), signal: ctx.stopping })
+  const enrollOptions = () => ({ config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: Math.max(1, Math.min(config.ENROLLMENT_TIME_BUDGET_MS, deadline - Date.now())), signal: ctx.stopping, firstDeliveries: true })
   const observer = { enrollmentMetrics: enrollmentMetrics(ctx), logger }
   const enroll = async (campaignId: string, trigger: 'activation' | 'continuation'): Promise<Enrolled> => {
     const run = await observeRun(observer, trigger, campaignId, async () => await enrollCampaign(db, campaignId, enrollOptions()))

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
@@ -32,16 +32,15 @@ interface PassOptions {
  * completed is queued in the same transaction.
  */
 export async function claimPass (db: Database, config: Config, clientId: string, options: PassOptions): Promise<ClaimPass> {
-  const stale = sql`now() - make_interval(secs => ${config.DELIVERY_STALE_AFTER_SECONDS})`
+  const stale = staleBefore(config)
   return await db.transaction().execute(async tx => {
     const { rows } = await sql<{ handed: DeliveryRow[] | null, expiries: number, no_phone: number, stale: number, ended: Array<{ campaignId: string, leadId: string }> | null }>`
-      with picked as (
+      with ${options.handOut ? sql`` : sql`skippable as materialized (${skippableDeliveries(clientId, stale)}), `}picked as (
         select d.id, d.status as was, d.campaign_id, d.lead_id, d.step,
           case when not ${sendablePhone()} then 'no_phone' when d.due_at <= ${stale} then 'stale' end as skip
         from deliveries d join leads l on l.id = d.lead_id
-        where d.client_id = ${clientId} and d.status in ('pending', 'leased') and d.due_at <= now()
-          and (d.status = 'pending' or d.lease_expires_at <= now())
-          ${options.handOut ? sql`` : sql`and (not ${sendablePhone()} or d.due_at <= ${stale})`}
+        where d.client_id = ${clientId} and ${claimable}
+          ${options.handOut ? sql`` : sql`and d.id in (select id from skippable)`}
         order by d.due_at
         limit ${options.limit}
         for update of d skip locked
@@ -87,10 +86,46 @@ export async function claimPass (db: Database, config: Config, clientId: string,
   })
 }
 
-/** Clients with due deliveries not handed out: one probe of deliveries_open_due per client. */
-export async function clientsWithOpenDue (db: Database): Promise<string[]> {
+/** A due delivery no live lease holds (over `deliveries d`, or the alias given). */
+function claimableAs (d: string): RawBuilder<boolean> {
+  const column = (name: string) => sql.ref(`${d}.${name}`)
+  return sql<boolean>`${column('status')} in ('pending', 'leased') and ${column('due_at')} <= now() and (${column('status')} = 'pending' or ${column('lease_expires_at')} <= now())`
+}
+const claimable = claimableAs('d')
+
+function staleBefore (config: Config): RawBuilder<Date> {
+  return sql<Date>`now() - make_interval(secs => ${config.DELIVERY_STALE_AFTER_SECONDS})`
+}
+
+// A client with fewer leads than this without a sendable phone has its phoneless deliveries
+// found from those leads (a probe of deliveries_lead each); one with more, from its open due
+// deliveries (a probe of the lead each), which is then the smaller side.
+const FEW_UNSENDABLE = 1000
+
+/**
+ * The ids of a client's claimable deliveries that are stale or whose lead has no sendable phone,
+ * found from the few that can be: a range of deliveries_open_due below the stale limit, and the
+ * deliveries of the leads in leads_unsendable_phone (migration 0017). Not a look at every open
+ * due delivery and its lead: with no sender running, that was all of them, every tick. The
+ * lateral subquery (kept apart by offset 0, probing by lead alone) makes the lead side drive
+ * whatever the estimates: those of a table filling fast said the deliveries were the few.
+ */
+function skippableDeliveries (clientId: string | RawBuilder<unknown>, stale: RawBuilder<Date>): RawBuilder<{ id: string }> {
+  const unsendable = sql`l.client_id = ${clientId} and not ${sendablePhone()}`
+  const few = sql`(select count(*) from (select 1 from leads l where ${unsendable} limit ${FEW_UNSENDABLE}) u) < ${FEW_UNSENDABLE}`
+  return sql`select d.id from deliveries d where d.client_id = ${clientId} and ${claimable} and d.due_at <= ${stale}
+    union all
+    select p.id from (select l.id from leads l where ${unsendable} offset 0) u
+      cross join lateral (select d.id, d.status, d.due_at, d.lease_expires_at from deliveries d where d.lead_id = u.id offset 0) p
+    where ${few} and ${claimableAs('p')}
+    union all
+    select d.id from deliveries d join leads l on l.id = d.lead_id
+    where d.client_id = ${clientId} and ${claimable} and ${unsendable} and not ${few}`
+}
+
+/** Clients with a claimable delivery that is stale or whose lead has no sendable phone (the tick's skips). */
+export async function clientsWithSkippable (db: Database, config: Config): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`
-    select c.id from clients c where exists (
-      select 1 from deliveries d where d.client_id = c.id and d.status in ('pending', 'leased') and d.due_at <= now())`.execute(db)
+    select c.id from clients c where exists (${skippableDeliveries(sql.ref('c.id'), staleBefore(config))})`.execute(db)
   return rows.map(r => r.id)
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
-import { claimPass, clientsWithOpenDue } from './claim.js'
+import { claimPass, clientsWithSkippable } from './claim.js'
 import { clientsWithDueMessages, materializeDueMessages } from './materialize.js'
 import type { DeliveryMetrics } from './metrics.js'
 import type { DeliveryRow } from './repository.js'
@@ -48,7 +48,7 @@ export async function runDeliveryTick ({ db, config }: DeliveryServices, metrics
     for (const clientId of await clientsWithDueMessages(db)) {
       while (!until() && await materializeDueMessages(db, clientId, TICK_BATCH) === TICK_BATCH);
     }
-    for (const clientId of await clientsWithOpenDue(db)) {
+    for (const clientId of await clientsWithSkippable(db, config)) {
       for (let more = true; more && !until();) {
         const result = await claimPass(db, config, clientId, { limit: TICK_BATCH, leaseSeconds: 10, handOut: false })
         countPass(metrics, result)

@@ -28,6 +28,12 @@ export interface EnrollOptions {
   budgetMs: number
   /** Shutdown: stop between chunks as if the budget ran out (the rest stays pending). */
   signal?: AbortSignal
+  /**
+   * Make the delivery of message 0 in the enrollment's own statement when it is due at once (no
+   * delay, no send window): the activation tick would make it moments later anyway, as a second
+   * write of every enrollment. Off for POST /v1/campaigns, whose answer waits on the run.
+   */
+  firstDeliveries?: boolean
 }
 
 interface ChunkResult {
@@ -36,6 +42,8 @@ interface ChunkResult {
   leadsEnrolled: number
   cursor?: Cursor
   exhausted: boolean
+  /** The chunk ended the run and cleared enrollment_pending in its own transaction. */
+  settled: boolean
 }
 
 /** Position in the cap order after the last enrolled lead; created_at as text keeps microseconds. */
@@ -47,7 +55,8 @@ interface Cursor { rank: number, createdAt: string, id: string }
  * leads in cap order, and the counter moved in the same transaction. The lock makes the cap
  * and the one-active-enrollment rule exact; the unique indexes stay as the last guard.
  */
-async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit: number, cursor: Cursor | undefined, config: Config): Promise<ChunkResult> {
+async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit: number, cursor: Cursor | undefined, options: EnrollOptions): Promise<ChunkResult> {
+  const { config } = options
   // A LIMIT over a nested loop across a million leads is costed above jit_above_cost, and
   // compiling took 10-160 ms per chunk for a statement whose time goes to index probes. A chunk is
   // budgeted by its run (ENROLLMENT_TIME_BUDGET_MS), not by the per-statement deadline. Set in the
@@ -56,14 +65,16 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   // Row-locked: the tick's completion (which takes no client lock) must not complete the
   // campaign between this read and the insert; it waits, then sees enrollment_pending.
   const campaign = await tx.selectFrom('campaigns')
-    .select(['client_id', 'status', 'targeting', 'messages', 'total_delay_minutes', 'max_leads_to_enroll', 'leads_enrolled'])
+    .select(['client_id', 'status', 'targeting', 'messages', 'send_window', 'total_delay_minutes', 'max_leads_to_enroll', 'leads_enrolled'])
     .where('id', '=', campaignId).forUpdate().executeTakeFirstOrThrow()
-  if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true }
+  if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true, settled: false }
   const capLeft = campaign.max_leads_to_enroll === null ? Infinity : campaign.max_leads_to_enroll - campaign.leads_enrolled
-  if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false }
+  if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false, settled: false }
   const take = Math.min(limit, capLeft)
-  // Message 0 falls due this long after enrollment; its delivery row is made when it is due.
+  // Message 0 falls due this long after enrollment; its delivery row is made when it is due:
+  // here when that is now and asked for, else by the next claim or tick (materialize.ts).
   const firstDelay = campaign.messages[0]?.delayMinutes ?? 0
+  const deliverNow = options.firstDeliveries === true && firstDelay === 0 && campaign.send_window === null
   const after = cursor === undefined ? sql`true` : sql`(l.enroll_rank, l.created_at, l.id) > (${cursor.rank}, ${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`
   const { rows } = await sql<{ enrolled: number, lead_ids: string[] | null, rank: number | null, created_at: string | null, id: string | null }>`
     with picked as materialized (
@@ -74,9 +85,14 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
     ), inserted as (
       insert into enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at, next_step, next_due_at)
       select ${campaignId}, id, ${clientId}, statement_timestamp(), statement_timestamp() + make_interval(mins => ${campaign.total_delay_minutes}),
-        0, statement_timestamp() + make_interval(mins => ${firstDelay}) from picked
+        0, ${deliverNow ? sql`null` : sql`statement_timestamp() + make_interval(mins => ${firstDelay})`} from picked
       returning lead_id
-    ), last as (
+    ), ${deliverNow
+      ? sql`delivered as (
+      insert into deliveries (client_id, campaign_id, lead_id, step, due_at)
+      select ${clientId}, ${campaignId}, lead_id, 0, statement_timestamp() from inserted
+    ), `
+      : sql``}last as (
       select enroll_rank, created_at, id from picked order by enroll_rank desc, created_at desc, id desc limit 1
     )
     select (select count(*) from inserted)::int as enrolled,
@@ -86,10 +102,13 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   const enrolled = row?.enrolled ?? 0
   const leadsEnrolled = campaign.leads_enrolled + enrolled
   if (row?.lead_ids != null) await queueAirtableSync(tx, config, { campaignId, leadIds: row.lead_ids })
-  // pending stays true until a run ends cleanly, so a crash mid-run is continued by the tick.
-  await tx.updateTable('campaigns').set({ leads_enrolled: leadsEnrolled, enrollment_pending: true, updated_at: new Date() }).where('id', '=', campaignId).execute()
+  // pending stays true until a run ends cleanly, so a crash mid-run is continued by the tick; a
+  // chunk that ends the run (audience exhausted, or the cap reached) clears it in its own commit.
+  const exhausted = enrolled < take
+  const settled = exhausted || enrolled === capLeft
+  await tx.updateTable('campaigns').set({ leads_enrolled: leadsEnrolled, enrollment_pending: !settled, updated_at: new Date() }).where('id', '=', campaignId).execute()
   const next = row?.id != null && row.rank !== null && row.created_at !== null ? { rank: row.rank, createdAt: row.created_at, id: row.id } : undefined
-  return { state: enrolled === capLeft ? 'capped' : 'enrolled', enrolled, leadsEnrolled, cursor: next, exhausted: enrolled < take }
+  return { state: enrolled === capLeft ? 'capped' : 'enrolled', enrolled, leadsEnrolled, cursor: next, exhausted, settled }
 }
 
 async function countEligible (db: Database, campaignId: string, clientId: string, targeting: Targeting): Promise<number> {
@@ -111,7 +130,7 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
   let result: ChunkResult
   let stoppedBy: StopReason | undefined
   for (;;) {
-    result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, options.config))
+    result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, options))
     enrolled += result.enrolled
     cursor = result.cursor ?? cursor
     if (result.state === 'inactive' || result.exhausted) break
@@ -121,7 +140,7 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
   // Only a stop leaves eligible leads behind; count them once, at the end, instead of up front.
   const remaining = stoppedBy === undefined ? 0 : await countEligible(db, campaignId, campaign.client_id, campaign.targeting)
   const pending = stoppedBy === 'timeout' && remaining > 0
-  await db.updateTable('campaigns').set({ enrollment_pending: pending }).where('id', '=', campaignId).where('status', '=', 'active').execute()
+  if (!result.settled) await db.updateTable('campaigns').set({ enrollment_pending: pending }).where('id', '=', campaignId).where('status', '=', 'active').execute()
   return {
     enrolled,
     totalMatching: enrolled + remaining,
