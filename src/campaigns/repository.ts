@@ -6,7 +6,7 @@ import type { Campaign, CampaignInput, CampaignPatch, Enrollment, EnrollmentList
 import { totalDelayMinutes } from './rules.js'
 import { afterCursor } from '../db/pagination.js'
 import { windowedDueTime } from '../delivery/materialize.js'
-import { reusable } from '../db/reusable.js'
+import { columnsOf, reusable } from '../db/reusable.js'
 
 export type CampaignRow = Selectable<CampaignsTable>
 
@@ -63,8 +63,13 @@ export async function insertCampaign (db: Queryable, id: string, clientId: strin
   }).returningAll().executeTakeFirstOrThrow()
 }
 
-const selectCampaign = reusable(db => db.selectFrom('campaigns').selectAll().where('client_id', '=', '').where('id', '=', ''))
-const selectCampaignForUpdate = reusable(db => db.selectFrom('campaigns').selectAll().where('client_id', '=', '').where('id', '=', '').forUpdate())
+const CAMPAIGN_COLUMNS = columnsOf<CampaignsTable>({
+  id: true, client_id: true, name: true, status: true, targeting: true, messages: true, total_delay_minutes: true, start_at: true,
+  max_leads_to_enroll: true, leads_enrolled: true, enrollment_pending: true, send_window: true, created_at: true, updated_at: true,
+  activated_at: true, ended_at: true, stop_on_reply: true
+})
+const selectCampaign = reusable(db => db.selectFrom('campaigns').select(CAMPAIGN_COLUMNS).where('client_id', '=', '').where('id', '=', ''))
+const selectCampaignForUpdate = reusable(db => db.selectFrom('campaigns').select(CAMPAIGN_COLUMNS).where('client_id', '=', '').where('id', '=', '').forUpdate())
 
 export async function findCampaign (db: Queryable, clientId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<CampaignRow | undefined> {
   return (await (options.forUpdate === true ? selectCampaignForUpdate : selectCampaign)(db, clientId, id))[0]

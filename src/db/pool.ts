@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { preparedName } from './reusable.js'
 
 /** The deadlines the configuration asks for. */
 export function configuredTimeouts (config: { DATABASE_STATEMENT_TIMEOUT_MS: number, DATABASE_LOCK_TIMEOUT_MS: number }): DatabaseTimeouts {
@@ -22,7 +23,7 @@ const TRANSACTION_END = /^\s*(commit|rollback)\b/i
  * margin, or the longer one a transaction set for itself (`set local statement_timeout`, the
  * enrollment chunk, through `longerStatementTimeout`) until it ends. A query past it fails with "Query read timeout"; its
  * connection is then destroyed, since pg would keep it waiting for the stalled answer and hand
- * it out again.
+ * it out again. A text `reusable` built runs as its named prepared statement (`preparedName`).
  */
 function applyQueryDeadlines (client: pg.PoolClient, statementMs: number): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown
@@ -43,7 +44,8 @@ function applyQueryDeadlines (client: pg.PoolClient, statementMs: number): void 
     const longer = SET_LOCAL_TIMEOUT.exec(config.text)
     if (longer !== null) transactionMs = Number(longer[1] ?? longer[2])
     else if (TRANSACTION_END.test(config.text)) transactionMs = undefined
-    const deadlinedConfig = { ...config, query_timeout: timeout }
+    const name = preparedName(config.text)
+    const deadlinedConfig = { ...config, ...(name !== undefined ? { name } : {}), query_timeout: timeout }
     const callback = args.find(arg => typeof arg === 'function') as ((error: unknown, result: unknown) => void) | undefined
     if (callback !== undefined) {
       return query(deadlinedConfig, (error: unknown, result: unknown) => { if (error != null) destroyOnTimeout(error); callback(error, result) })

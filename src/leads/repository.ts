@@ -3,7 +3,7 @@ import type { Queryable, Tx } from '../db/database.js'
 import type { LeadsTable } from '../db/schema.js'
 import type { Lead, LeadInput, LeadPatch } from './schemas.js'
 import { afterCursor } from '../db/pagination.js'
-import { reusable } from '../db/reusable.js'
+import { columnsOf, reusable } from '../db/reusable.js'
 
 export type LeadRow = Selectable<LeadsTable>
 
@@ -107,7 +107,12 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
   return { created: created.rows.length, updated: updated.rows.length, unchanged, optedOutIds, optOutChangedIds }
 }
 
-const selectLead = reusable(db => db.selectFrom('leads').selectAll().where('client_id', '=', '').where('id', '=', ''))
+const LEAD_COLUMNS = columnsOf<LeadsTable>({
+  id: true, client_id: true, external_id: true, first_name: true, last_name: true, phone: true, email: true, tags: true,
+  engagement_level: true, icp_score: true, opted_out: true, opted_out_at: true, opt_out_source: true, airtable_record_id: true,
+  timezone: true, created_at: true, updated_at: true, enroll_rank: true
+})
+const selectLead = reusable(db => db.selectFrom('leads').select(LEAD_COLUMNS).where('client_id', '=', '').where('id', '=', ''))
 
 export async function findLead (db: Queryable, clientId: string, id: string): Promise<LeadRow | undefined> {
   return (await selectLead(db, clientId, id))[0]
