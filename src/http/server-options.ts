@@ -3,14 +3,16 @@ import type { FastifyServerOptions } from 'fastify'
 import { requestId } from '../plugins/request-id.js'
 import { sendProblem } from './error-handler.js'
 import { HttpProblem } from './problem.js'
+import { RequestLogs } from './request-logs.js'
 
 /**
- * The options of Fastify's constructor both listeners share: request ids, the body limit, the
+ * The options of Fastify's constructor both listeners share: request ids and log lines, the body limit, the
  * answers to requests that fail before any route or hook runs (problem+json like every other
  * error), and how the server closes.
  */
 export const serverOptions = {
   genReqId: requestId,
+  logController: new RequestLogs(),
   bodyLimit: 1024 * 1024,
   // Errors the router raises before any route runs.
   frameworkErrors: (error, _request, reply) => {
