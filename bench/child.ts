@@ -43,7 +43,8 @@ async function resetPeak (pid: number | undefined): Promise<void> {
   await writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => {})
 }
 
-async function cpuTime (pid: number | undefined): Promise<number> {
+/** CPU time a process used so far (user + system), ms; Linux only, else 0. */
+export async function cpuTime (pid: number | undefined): Promise<number> {
   try {
     // Fields 14 and 15 (utime, stime) in clock ticks, counted after the command's closing parenthesis.
     const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []

@@ -1,8 +1,9 @@
 // Reads: GET /v1/campaigns/{id}, GET /v1/leads/{id} and a list page of 50, through the service
 // and through the bare floor server, at 32 connections. Rounds alternate floor and service so
 // that load from elsewhere on the machine falls on both alike.
+import { readFile } from 'node:fs/promises'
 import type pg from 'pg'
-import { startScript, type Child } from './child.js'
+import { cpuTime, startScript, type Child } from './child.js'
 import { quantile, runLoad } from './load.js'
 import type { Row } from './table.js'
 
@@ -14,6 +15,20 @@ export interface ReadSetup {
   apiKey: string
   poolSize: number
   quick: boolean
+}
+
+/**
+ * CPU time (ms) of each PostgreSQL backend on this database, by pid: where the server is a local
+ * process (Linux /proc), the database's share of a request, which the service and the floor both
+ * spend on the same cores. Empty otherwise.
+ */
+async function backendsCpuMs (pool: pg.Pool): Promise<Map<number, number>> {
+  const { rows } = await pool.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+  const cpu = new Map<number, number>()
+  for (const { pid } of rows) {
+    if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'postgres') cpu.set(pid, await cpuTime(pid))
+  }
+  return cpu
 }
 
 export async function benchReads (setup: ReadSetup): Promise<Row[]> {
@@ -51,9 +66,15 @@ export async function benchReads (setup: ReadSetup): Promise<Row[]> {
           const cpuBefore = await child.cpuMs()
           const xacts = async () => (await pool.query<{ n: number }>('select xact_commit::int as n from pg_stat_database where datname = current_database()')).rows[0]?.n ?? 0
           const xactBefore = await xacts()
+          const backendsBefore = await backendsCpuMs(pool)
           const result = which === 'floor' ? await floorRun() : await serviceRun()
           const cpuUs = (await child.cpuMs() - cpuBefore) * 1000 / result.requests
-          if (process.env.BENCH_VERBOSE !== undefined) console.log(name, which, Math.round(result.requests / result.ms * 1000), 'req/s', Math.round(cpuUs), 'µs CPU per request', ((await xacts() - xactBefore) / result.requests).toFixed(2), 'transactions per request')
+          // Only one of the two is loaded in a round: the database's CPU in it is that one's (a backend new since counts whole).
+          let backendsMs = 0
+          for (const [pid, ms] of await backendsCpuMs(pool)) backendsMs += ms - (backendsBefore.get(pid) ?? 0)
+          if (process.env.BENCH_VERBOSE !== undefined) {
+            console.log(name, which, Math.round(result.requests / result.ms * 1000), 'req/s', Math.round(cpuUs), 'µs CPU per request,', Math.round(backendsMs * 1000 / result.requests), 'µs PostgreSQL CPU per request,', ((await xacts() - xactBefore) / result.requests).toFixed(2), 'transactions per request')
+          }
           const total = totals[which]
           total.requests += result.requests; total.ms += result.ms; total.errors += result.errors
           for (const latency of result.latencies) total.latencies.push(latency)
