@@ -79,7 +79,7 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   const { rows } = await sql<{ enrolled: number, lead_ids: string[] | null, rank: number | null, created_at: string | null, id: string | null }>`
     with picked as materialized (
       select l.id, l.enroll_rank, l.created_at from leads l
-      where ${eligibleCondition(clientId, campaignId, campaign.targeting)} and ${after}
+      where ${eligibleCondition(clientId, campaignId, campaign.targeting, { probeEachLead: true })} and ${after}
       order by ${CAP_ORDER}
       limit ${take}
     ), inserted as (

@@ -33,10 +33,13 @@ export const activeSomewhere = sql<boolean>`exists (select 1 from enrollments a 
  * the first probe, so the second looks only at the campaign's ended (completed or stopped)
  * enrollments, through the partial index of those (migration 0006): on a first run it is empty.
  */
-export function eligibleCondition (clientId: string, campaignId: string, targeting: Targeting): RawBuilder<boolean> {
+export function eligibleCondition (clientId: string, campaignId: string, targeting: Targeting, options: { probeEachLead?: boolean } = {}): RawBuilder<boolean> {
+  // probeEachLead: offset 0 keeps the first test a probe of the one-active-enrollment index per
+  // lead (a subplan, never turned into a join). As an anti-join, with the estimates of a table
+  // filling fast, the planner hashed every active enrollment of every client for each chunk.
   return sql<boolean>`(${targetingCondition(clientId, targeting)}
     and not l.opted_out
-    and not exists (select 1 from enrollments a where a.lead_id = l.id and a.status = 'active')
+    and not exists (select 1 from enrollments a where a.lead_id = l.id and a.status = 'active'${options.probeEachLead === true ? sql` offset 0` : sql``})
     and not exists (select 1 from enrollments p where p.campaign_id = ${campaignId} and p.lead_id = l.id and p.status <> 'active'))`
 }
 
