@@ -1,7 +1,7 @@
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { serviceUnavailable, unauthorized } from '../http/problem.js'
 import { clientIdForKeyHash } from '../clients/repository.js'
-import { bearerToken, hashToken, secretsEqual } from './secrets.js'
+import { bearerToken, secretsEqual, tokenHashHex } from './secrets.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,13 +14,12 @@ declare module 'fastify' {
 export const authenticateClient: onRequestAsyncHookHandler = async function (request: FastifyRequest) {
   const token = bearerToken(request.headers.authorization)
   if (token === undefined) throw unauthorized()
-  const hash = hashToken(token)
-  const cacheKey = hash.toString('hex')
+  const cacheKey = tokenHashHex(token)
   const cache = this.ctx.apiKeys
   const cached = cache.get(cacheKey)
   if (cached !== undefined) { request.clientId = cached; return }
   const mark = cache.mark()
-  const clientId = await clientIdForKeyHash(this.ctx.db, hash)
+  const clientId = await clientIdForKeyHash(this.ctx.db, Buffer.from(cacheKey, 'hex'))
   if (clientId === undefined) throw unauthorized('the API key is unknown or revoked')
   cache.set(cacheKey, clientId, mark)
   request.clientId = clientId

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 const KEY_PREFIX = 'cs_'
 
@@ -10,7 +10,12 @@ export function generateApiKey (): { token: string, hash: Buffer, prefix: string
 
 // API keys carry 256 bits of entropy, so a fast hash is enough; no salt is needed to resist guessing.
 export function hashToken (token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest()
+  return hash('sha256', token, 'buffer')
+}
+
+/** hashToken as hex, as the key cache and the change notifications name a key (one-shot: no Hash object per request). */
+export function tokenHashHex (token: string): string {
+  return hash('sha256', token, 'hex')
 }
 
 /**
