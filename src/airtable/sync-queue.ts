@@ -24,30 +24,31 @@ export interface AirtableSyncPayload {
 export const LEADS_WITHOUT_CAMPAIGN = 'leads'
 
 /**
- * Queues the Airtable mirror of the given (campaign, lead) pairs inside the caller's transaction,
- * so a rollback leaves no job and a commit never loses one. One statement whatever the size: the
- * leads that have an airtable_record_id are grouped per campaign into batches of at most 10 and
- * handed to graphile_worker.add_jobs in one call. A null campaign is a lead never enrolled: its
- * batches are grouped per client. Each batch has a job key (campaign + its leads), so queuing the
- * same batch again coalesces with a job that has not started yet instead of adding a second one.
- * A client without Airtable settings is not mirrored: the join on its settings row (a primary-key
- * probe per client) leaves its leads out in the same statement. Returns the number of jobs queued.
+ * The Airtable mirror of the given (campaign, lead) pairs, as the CTEs `airtable_pairs` ..
+ * `airtable_queued` of a statement (a WITH list): the leads that have an airtable_record_id are
+ * grouped per campaign into batches of at most 10 and handed to graphile_worker.add_jobs in one
+ * call; `airtable_queued` has one row, `queued` (jobs added). It runs only if the statement reads
+ * it. A null campaign is a lead never enrolled: its batches are grouped per client. Each batch has
+ * a job key (campaign + its leads), so queuing the same batch again coalesces with a job that has
+ * not started yet instead of adding a second one. A client without Airtable settings is not
+ * mirrored: the join on its settings row (a primary-key probe per client) leaves its leads out.
+ * Embedded in a write (a delivery result that completes enrollments), the write and its mirror
+ * are one statement: one round trip, and a rollback leaves no job and a commit never loses one.
  */
-async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>): Promise<number> {
-  const { rows } = await sql<{ queued: number }>`
-    with pairs as (${pairs}), numbered as (
+export function airtableSyncJobs (config: Config, pairs: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`airtable_pairs as (${pairs}), airtable_numbered as (
       select p.campaign_id, l.client_id, l.id as lead_id,
         (row_number() over (partition by l.client_id, p.campaign_id order by l.id) - 1) / ${AIRTABLE_BATCH_SIZE} as batch
-      from pairs p
+      from airtable_pairs p
       join leads l on l.id = p.lead_id
       left join campaigns c on c.id = p.campaign_id
       join client_airtable_settings s on s.client_id = l.client_id
       -- a campaign named must be the lead's client's (a null one is a lead never enrolled)
       where l.airtable_record_id is not null and (p.campaign_id is null or c.client_id = l.client_id)
-    ), batches as (
+    ), airtable_batches as (
       select campaign_id, client_id, array_agg(lead_id order by lead_id) as lead_ids
-      from numbered group by campaign_id, client_id, batch
-    ), specs as (
+      from airtable_numbered group by campaign_id, client_id, batch
+    ), airtable_specs as (
       select array_agg(row(
         ${AIRTABLE_SYNC_TASK}::text,
         json_build_object('clientId', client_id, 'campaignId', campaign_id, 'leadIds', lead_ids),
@@ -55,11 +56,17 @@ async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>)
         'airtable-sync:' || client_id || ':' || coalesce(campaign_id::text, ${LEADS_WITHOUT_CAMPAIGN}) || ':' || md5(array_to_string(lead_ids, ',')),
         null::smallint, null::text[]
       )::graphile_worker.job_spec) as specs
-      from batches
-    )
-    select count(job.id)::int as queued
-    from specs cross join lateral graphile_worker.add_jobs(specs.specs, job_key_preserve_run_at => true) as job
-    where specs.specs is not null`.execute(tx)
+      from airtable_batches
+    ), airtable_queued as (
+      select count(job.id)::int as queued
+      from airtable_specs specs cross join lateral graphile_worker.add_jobs(specs.specs, job_key_preserve_run_at => true) as job
+      where specs.specs is not null
+    )`
+}
+
+/** Queues the mirror of the given pairs inside the caller's transaction (see airtableSyncJobs). Returns the number of jobs queued. */
+async function queueBatches (tx: Tx, config: Config, pairs: RawBuilder<unknown>): Promise<number> {
+  const { rows } = await sql<{ queued: number }>`with ${airtableSyncJobs(config, pairs)} select queued from airtable_queued`.execute(tx)
   return rows[0]?.queued ?? 0
 }
 

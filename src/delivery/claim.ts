@@ -1,5 +1,5 @@
 import { type RawBuilder, sql } from 'kysely'
-import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
+import { airtableSyncJobs } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { sendablePhone } from '../leads/phone.js'
@@ -13,6 +13,8 @@ export interface ClaimPass {
   skipped: { no_phone: number, stale: number }
   /** Enrollments completed by a skip of their last message. */
   completed: number
+  /** Messages due with no delivery row yet: with `unlessUnmade` the pass did nothing, make them first. */
+  unmade: boolean
 }
 
 interface PassOptions {
@@ -20,70 +22,82 @@ interface PassOptions {
   leaseSeconds: number
   /** false: the tick's pass, which only skips (stale, no phone) and hands nothing out. */
   handOut: boolean
+  /**
+   * Do nothing while the client has messages due that have no delivery row yet (see
+   * materializeDueMessages): they may be older than the rows there are, and a claim that handed
+   * out rows first could leave them waiting for good. The common claim, nothing to make, is then
+   * this one statement.
+   */
+  unlessUnmade?: boolean
 }
 
 /**
- * One statement, one transaction: takes the client's due deliveries (pending, or leased with an
- * expired lease), oldest dueAt first, with FOR UPDATE SKIP LOCKED (a delivery another claim holds
- * is passed over, never returned twice). Those whose lead has no phone, or that are stale, are
- * skipped and their enrollments move on (enrollments another transaction holds are skipped, not
+ * One statement (its own transaction): takes the client's due deliveries (pending, or leased with
+ * an expired lease), oldest dueAt first, with FOR UPDATE SKIP LOCKED (a delivery another claim
+ * holds is passed over, never returned twice). Those whose lead has no phone, or that are stale,
+ * are skipped and their enrollments move on (enrollments another transaction holds are skipped, not
  * waited for: this statement never waits on a lock, so it cannot deadlock); the rest are leased,
- * with attempts + 1 and the body rendered now. The Airtable mirror of enrollments a skip
- * completed is queued in the same transaction.
+ * with attempts + 1 and the body rendered now. The Airtable mirror of enrollments a skip completed
+ * is queued by the same statement.
  */
 export async function claimPass (db: Database, config: Config, clientId: string, options: PassOptions): Promise<ClaimPass> {
   const stale = staleBefore(config)
-  return await db.transaction().execute(async tx => {
-    const { rows } = await sql<{ handed: DeliveryRow[] | null, expiries: number, no_phone: number, stale: number, ended: Array<{ campaignId: string, leadId: string }> | null }>`
-      with ${options.handOut ? sql`` : sql`skippable as materialized (${skippableDeliveries(clientId, stale)}), `}picked as (
-        select d.id, d.status as was, d.campaign_id, d.lead_id, d.step,
-          case when not ${sendablePhone()} then 'no_phone' when d.due_at <= ${stale} then 'stale' end as skip
-        from deliveries d join leads l on l.id = d.lead_id
-        where d.client_id = ${clientId} and ${claimable}
-          ${options.handOut ? sql`` : sql`and d.id in (select id from skippable)`}
-        order by d.due_at
-        limit ${options.limit}
-        for update of d skip locked
-      ), movable as (
-        -- One index probe per skipped delivery: as a join, the planner hashed a scan of every
-        -- client's enrollments.
-        select m.campaign_id, m.lead_id from picked p cross join lateral (
-          select e.campaign_id, e.lead_id from enrollments e
-          where e.campaign_id = p.campaign_id and e.lead_id = p.lead_id and e.status = 'active'
-          for update skip locked) m
-        where p.skip is not null
-      ), skipped as (
-        update deliveries d set status = 'skipped', skip_reason = p.skip, lease_expires_at = null, updated_at = now()
-        from picked p join movable m on m.campaign_id = p.campaign_id and m.lead_id = p.lead_id
-        where d.id = p.id
-        returning d.campaign_id, d.lead_id, d.step, false as stop, p.skip
-      ), moved as (${advanceEnrollments('skipped')}
-      ), handed as (
-        update deliveries d set status = 'leased', attempts = d.attempts + 1,
-          lease_expires_at = now() + make_interval(secs => ${options.leaseSeconds}),
-          recipient = l.phone,
-          body = replace(replace(c.messages->d.step->>'body', '{{first_name}}', l.first_name), '{{last_name}}', coalesce(l.last_name, '')),
-          updated_at = now()
-        from picked p, leads l, campaigns c
-        where d.id = p.id and p.skip is null and ${options.handOut} and l.id = d.lead_id and c.id = d.campaign_id
-        returning d.*, p.was
-      )
-      select
-        (select json_agg(h order by h.due_at) from handed h) as handed,
-        (select count(*)::int from handed where was = 'leased') as expiries,
-        (select count(*)::int from skipped where skip = 'no_phone') as no_phone,
-        (select count(*)::int from skipped where skip = 'stale') as stale,
-        (select json_agg(json_build_object('campaignId', m.campaign_id, 'leadId', m.lead_id)) from moved m where m.status = 'completed') as ended`.execute(tx)
-    const row = rows[0]
-    const ended = row?.ended ?? []
-    if (ended.length > 0) await queueAirtableSyncForEnrollments(tx, config, ended)
-    return {
-      handed: row?.handed ?? [],
-      leaseExpiries: row?.expiries ?? 0,
-      skipped: { no_phone: row?.no_phone ?? 0, stale: row?.stale ?? 0 },
-      completed: ended.length
-    }
-  })
+  const { rows } = await sql<{ handed: DeliveryRow[] | null, expiries: number, no_phone: number, stale: number, completed: number, unmade: boolean }>`
+    with unmade as (
+      select ${options.unlessUnmade === true} and exists (
+        select 1 from enrollments e where e.client_id = ${clientId} and e.status = 'active' and e.next_due_at <= now()) as due
+    ), ${options.handOut ? sql`` : sql`skippable as materialized (${skippableDeliveries(clientId, stale)}), `}picked as (
+      select d.id, d.status as was, d.campaign_id, d.lead_id, d.step,
+        case when not ${sendablePhone()} then 'no_phone' when d.due_at <= ${stale} then 'stale' end as skip
+      from deliveries d join leads l on l.id = d.lead_id
+      where d.client_id = ${clientId} and ${claimable}
+        ${options.handOut ? sql`` : sql`and d.id in (select id from skippable)`}
+        and not (select due from unmade)
+      order by d.due_at
+      limit ${options.limit}
+      for update of d skip locked
+    ), movable as (
+      -- One index probe per skipped delivery: as a join, the planner hashed a scan of every
+      -- client's enrollments.
+      select m.campaign_id, m.lead_id from picked p cross join lateral (
+        select e.campaign_id, e.lead_id from enrollments e
+        where e.campaign_id = p.campaign_id and e.lead_id = p.lead_id and e.status = 'active'
+        for update skip locked) m
+      where p.skip is not null
+    ), skipped as (
+      update deliveries d set status = 'skipped', skip_reason = p.skip, lease_expires_at = null, updated_at = now()
+      from picked p join movable m on m.campaign_id = p.campaign_id and m.lead_id = p.lead_id
+      where d.id = p.id
+      returning d.campaign_id, d.lead_id, d.step, false as stop, p.skip
+    ), moved as (${advanceEnrollments('skipped')}
+    ), handed as (
+      update deliveries d set status = 'leased', attempts = d.attempts + 1,
+        lease_expires_at = now() + make_interval(secs => ${options.leaseSeconds}),
+        recipient = l.phone,
+        body = replace(replace(c.messages->d.step->>'body', '{{first_name}}', l.first_name), '{{last_name}}', coalesce(l.last_name, '')),
+        updated_at = now()
+      from picked p, leads l, campaigns c
+      where d.id = p.id and p.skip is null and ${options.handOut} and l.id = d.lead_id and c.id = d.campaign_id
+      returning d.*, p.was
+    ), ${airtableSyncJobs(config, sql`
+      select campaign_id, lead_id from moved
+      where status = 'completed' and exists (select 1 from client_airtable_settings s where s.client_id = ${clientId})`)}
+    select
+      (select json_agg(h order by h.due_at) from handed h) as handed,
+      (select count(*)::int from handed where was = 'leased') as expiries,
+      (select count(*)::int from skipped where skip = 'no_phone') as no_phone,
+      (select count(*)::int from skipped where skip = 'stale') as stale,
+      (select count(*)::int from moved where status = 'completed') as completed,
+      (select due from unmade) as unmade,
+      (select queued from airtable_queued) as queued`.execute(db)
+  const row = rows[0]
+  return {
+    handed: row?.handed ?? [],
+    leaseExpiries: row?.expiries ?? 0,
+    skipped: { no_phone: row?.no_phone ?? 0, stale: row?.stale ?? 0 },
+    completed: row?.completed ?? 0,
+    unmade: row?.unmade ?? false
+  }
 }
 
 /** A due delivery no live lease holds (over `deliveries d`, or the alias given). */

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { queueAirtableSyncForEnrollments } from '../airtable/sync-queue.js'
+import { airtableSyncJobs } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { advanceEnrollments } from './advance.js'
@@ -40,12 +40,13 @@ function conflictDetail (status: string, attempts: number, outcome: string): str
 }
 
 /**
- * Applies senders' results in one transaction: the enrollments concerned are row-locked first,
- * in key order (as stops lock them, so the two never deadlock), then one statement applies every
- * result and moves the enrollments on (sent: the next message is scheduled, or the enrollment
- * completes; final failure: stopped, delivery_failed). Retryable failures are due again after
- * 1, 2, 4, 8 minutes. Another client's delivery is not found. The Airtable mirror of enrollments
- * that ended is queued in the same transaction.
+ * Applies senders' results in one statement (its own transaction): the enrollments concerned are
+ * row-locked first, in key order (as stops lock them, so the two never deadlock), then the
+ * deliveries (FOR UPDATE: a lock that waited reads the row as the other transaction left it), and
+ * every result is applied and the enrollments moved on (sent: the next message is scheduled, or
+ * the enrollment completes; final failure: stopped, delivery_failed). Retryable failures are due
+ * again after 1, 2, 4, 8 minutes. Another client's delivery is not found. The Airtable mirror of
+ * enrollments that ended is queued by the same statement.
  */
 export async function applyResults (db: Database, config: Config, clientId: string, items: BatchResultItem[]): Promise<AppliedResults> {
   // One result per id; a repeat within the batch is unchanged when it says the same, else a conflict.
@@ -56,47 +57,46 @@ export async function applyResults (db: Database, config: Config, clientId: stri
     else first.set(item.id, item)
   }
   const unique = [...first.values()]
-  const ids = unique.map(item => item.id)
-  const rows = await db.transaction().execute(async tx => {
-    // One index probe per id (OFFSET 0 keeps the lookup a probe: as a plain join the planner
-    // hashed a scan of the client's whole deliveries and enrollments for every batch).
-    await sql`select 1 from unnest(${ids}::uuid[]) as i (id)
-      cross join lateral (select d.campaign_id, d.lead_id from deliveries d where d.id = i.id and d.client_id = ${clientId} offset 0) d
-      join enrollments e on e.campaign_id = d.campaign_id and e.lead_id = d.lead_id
-      order by e.campaign_id, e.lead_id for update of e`.execute(tx)
-    const { rows } = await sql<{ id: string, action: Action | 'ended', status: string | null, attempts: number | null, outcome: string | null, campaign_id: string | null, lead_id: string | null }>`
-      with input as (
-        select * from jsonb_to_recordset(${JSON.stringify(unique)}::jsonb)
-          as i (id uuid, outcome text, "providerMessageId" text, error text, retryable boolean)
-      ), cur as (
-        select d.id, d.status, d.attempts, d.campaign_id, d.lead_id, d.step, i.outcome, i."providerMessageId" as provider_message_id, i.error,
-          coalesce(i.retryable, true) as retryable
-        from input i join deliveries d on d.id = i.id and d.client_id = ${clientId}
-        for update of d
-      ), decided as (
-        select cur.*, ${ACTION} as action from cur
-      ), updated as (
-        update deliveries d set
-          status = case a.action when 'retry' then 'pending' when 'fail' then 'failed' else 'sent' end,
-          due_at = case when a.action = 'retry' then now() + make_interval(mins => power(2, greatest(a.attempts - 1, 0))::int) else d.due_at end,
-          lease_expires_at = null,
-          sent_at = case when a.action in ('sent', 'late_sent') then now() else d.sent_at end,
-          provider_message_id = case when a.action in ('sent', 'late_sent') then a.provider_message_id else d.provider_message_id end,
-          error = case when a.action in ('retry', 'fail') then a.error else d.error end,
-          updated_at = now()
-        from decided a where d.id = a.id and a.action in ('sent', 'late_sent', 'retry', 'fail')
-        returning d.id
-      ), finals as (
-        select campaign_id, lead_id, step, action = 'fail' as stop from decided where action in ('sent', 'fail')
-      ), moved as (${advanceEnrollments('finals')})
-      select id, action, status, attempts, outcome, null::uuid as campaign_id, null::uuid as lead_id
-      from decided
-      union all
-      select null, 'ended', null, null, null, campaign_id, lead_id from moved where status <> 'active'`.execute(tx)
-    const ended = rows.filter(r => r.action === 'ended').map(r => ({ campaignId: r.campaign_id ?? '', leadId: r.lead_id ?? '' }))
-    if (ended.length > 0) await queueAirtableSyncForEnrollments(tx, config, ended)
-    return rows.filter(r => r.action !== 'ended')
-  })
+  const { rows } = await sql<{ id: string, action: Action, status: string, attempts: number }>`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(unique)}::jsonb)
+        as i (id uuid, outcome text, "providerMessageId" text, error text, retryable boolean)
+    ), locked as (
+      -- One index probe per id (OFFSET 0 keeps the lookup a probe: as a plain join the planner
+      -- hashed a scan of the client's whole deliveries and enrollments for every batch).
+      select e.campaign_id, e.lead_id from input i
+        cross join lateral (select d.campaign_id, d.lead_id from deliveries d where d.id = i.id and d.client_id = ${clientId} offset 0) d
+        join enrollments e on e.campaign_id = d.campaign_id and e.lead_id = d.lead_id
+      order by e.campaign_id, e.lead_id for update of e
+    ), cur as (
+      select d.id, d.status, d.attempts, d.campaign_id, d.lead_id, d.step, i.outcome, i."providerMessageId" as provider_message_id, i.error,
+        coalesce(i.retryable, true) as retryable
+      from input i join deliveries d on d.id = i.id and d.client_id = ${clientId}
+      -- evaluated once, before the first delivery is read: every enrollment is locked by then
+      where (select count(*) from locked) >= 0
+      for update of d
+    ), decided as (
+      select cur.*, ${ACTION} as action from cur
+    ), updated as (
+      update deliveries d set
+        status = case a.action when 'retry' then 'pending' when 'fail' then 'failed' else 'sent' end,
+        due_at = case when a.action = 'retry' then now() + make_interval(mins => power(2, greatest(a.attempts - 1, 0))::int) else d.due_at end,
+        lease_expires_at = null,
+        sent_at = case when a.action in ('sent', 'late_sent') then now() else d.sent_at end,
+        provider_message_id = case when a.action in ('sent', 'late_sent') then a.provider_message_id else d.provider_message_id end,
+        error = case when a.action in ('retry', 'fail') then a.error else d.error end,
+        updated_at = now()
+      from decided a where d.id = a.id and a.action in ('sent', 'late_sent', 'retry', 'fail')
+      returning d.id
+    ), finals as (
+      select campaign_id, lead_id, step, action = 'fail' as stop from decided where action in ('sent', 'fail')
+    ), moved as (${advanceEnrollments('finals')}
+    ), ${airtableSyncJobs(config, sql`
+      select campaign_id, lead_id from moved
+      where status <> 'active' and exists (select 1 from client_airtable_settings s where s.client_id = ${clientId})`)}
+    select id, action, status, attempts from decided
+    -- read, so that the mirror's CTEs run
+    where (select queued from airtable_queued) >= 0`.execute(db)
 
   const result: AppliedResults = { applied: 0, unchanged: 0, conflicts: [], notFound: [], sent: 0, retried: 0, failedFinal: 0 }
   const found = new Map(rows.map(row => [row.id, row]))

@@ -13,13 +13,19 @@ interface DeliveryServices { db: Database, config: Config }
 const CLAIM_PASSES = 5
 const TICK_BATCH = 5000
 
-/** POST /v1/deliveries/claim: due messages are made into rows, then claimed (see claimPass). */
+/**
+ * POST /v1/deliveries/claim: claimed in one statement (see claimPass); when messages are due
+ * that have no row yet, they are made into rows first (materializeDueMessages), then claimed.
+ */
 export async function claimDeliveries ({ db, config }: DeliveryServices, metrics: DeliveryMetrics, clientId: string, input: Required<ClaimInput>): Promise<DeliveryRow[]> {
   const handed: DeliveryRow[] = []
   for (let pass = 0; pass < CLAIM_PASSES && handed.length < input.limit; pass++) {
-    const wanted = input.limit - handed.length
-    await materializeDueMessages(db, clientId, wanted)
-    const result = await claimPass(db, config, clientId, { limit: wanted, leaseSeconds: input.leaseSeconds, handOut: true })
+    const options = { limit: input.limit - handed.length, leaseSeconds: input.leaseSeconds, handOut: true }
+    let result = await claimPass(db, config, clientId, { ...options, unlessUnmade: true })
+    if (result.unmade) {
+      await materializeDueMessages(db, clientId, options.limit)
+      result = await claimPass(db, config, clientId, options)
+    }
     handed.push(...result.handed)
     countPass(metrics, result)
     if (result.skipped.no_phone + result.skipped.stale === 0) break
