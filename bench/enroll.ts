@@ -36,8 +36,10 @@ try {
     ADMIN_API_KEY: ADMIN,
     LOG_LEVEL: 'warn',
     WORKER_ENABLED: 'false',
-    // A budget far beyond the run, so the service finishes the whole audience in one request.
+    // A budget far beyond the run, so the service finishes the whole audience in one request;
+    // the seeding and the bare insert share the pool, and a million rows outlast its 10 s deadline.
     ENROLLMENT_TIME_BUDGET_MS: '3600000',
+    DATABASE_STATEMENT_TIMEOUT_MS: '3600000',
     ...(args.chunk !== undefined ? { ENROLLMENT_CHUNK_SIZE: args.chunk } : {})
   })
   const ctx = createContext(config, pino({ level: config.LOG_LEVEL }), database.url)
@@ -68,8 +70,8 @@ try {
       values ($1, 'bare', 'completed', '{}', '[]', 1440) returning id`, [client.id])
     started = Date.now()
     const bare = await ctx.pool.query(`
-      insert into bare_enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at)
-      select $1, l.id, l.client_id, now(), now() + make_interval(mins => 1440) from leads l
+      insert into bare_enrollments (campaign_id, lead_id, client_id, enrolled_at, completes_at, next_step, next_due_at)
+      select $1, l.id, l.client_id, now(), now() + make_interval(mins => 1440), 0, now() from leads l
       where l.client_id = $2 and not l.opted_out ${args.tag !== undefined ? 'and l.tags && array[$3]::text[]' : ''}`,
     [campaign.rows[0]?.id, client.id, ...(args.tag !== undefined ? [args.tag] : [])])
     const bareMs = Date.now() - started

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 import { queueAirtableSync } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import { longerStatementTimeout, type Database, type Tx } from '../db/database.js'
@@ -50,6 +50,15 @@ interface ChunkResult {
 interface Cursor { rank: number, createdAt: string, id: string }
 
 /**
+ * The chunk's INSERT ... SELECT takes only leads `where l.client_id = <client>` (targetingCondition),
+ * under the client lock: the tenant check (migration 0018) then does not probe its leads again,
+ * only its campaign. Transaction-local, and cleared by the next INSERT into enrollments.
+ */
+export function vouchForLeads (campaignId: string, clientId: string): RawBuilder<string> {
+  return sql<string>`set_config('campaign_service.enrollment_leads_vouched', ${campaignId + ' ' + clientId}, true)`
+}
+
+/**
  * One committed chunk: under the client's advisory lock (every write that decides who is
  * enrolled takes it), re-read the campaign, then one INSERT ... SELECT of the next eligible
  * leads in cap order, and the counter moved in the same transaction. The lock makes the cap
@@ -60,8 +69,8 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   // A LIMIT over a nested loop across a million leads is costed above jit_above_cost, and
   // compiling took 10-160 ms per chunk for a statement whose time goes to index probes. A chunk is
   // budgeted by its run (ENROLLMENT_TIME_BUDGET_MS), not by the per-statement deadline. Set in the
-  // same round trip as the client lock.
-  await sql`select ${clientLock(clientId)}, set_config('jit', 'off', true), ${longerStatementTimeout(Math.max(config.ENROLLMENT_TIME_BUDGET_MS, config.DATABASE_STATEMENT_TIMEOUT_MS))}`.execute(tx)
+  // same round trip as the client lock, with the vouch for the chunk's leads.
+  await sql`select ${clientLock(clientId)}, set_config('jit', 'off', true), ${vouchForLeads(campaignId, clientId)}, ${longerStatementTimeout(Math.max(config.ENROLLMENT_TIME_BUDGET_MS, config.DATABASE_STATEMENT_TIMEOUT_MS))}`.execute(tx)
   // Row-locked: the tick's completion (which takes no client lock) must not complete the
   // campaign between this read and the insert; it waits, then sees enrollment_pending.
   const campaign = await tx.selectFrom('campaigns')

@@ -6,6 +6,7 @@ import type { Targeting } from '../campaigns/schemas.js'
 
 /** The targeting parts only (no opt-out rule): a lead of `clientId` that satisfies every given part. */
 export function targetingCondition (clientId: string, targeting: Targeting): RawBuilder<boolean> {
+  // The engine vouches to the tenant check that its leads are the client's (vouchForLeads): keep this part.
   const parts: Array<RawBuilder<unknown>> = [sql`l.client_id = ${clientId}`]
   if (targeting.tags !== undefined && targeting.tags.length > 0) {
     parts.push(targeting.tagMatch === 'all'
