@@ -96,10 +96,11 @@ t.test('an enrollment racing the delete of its lead never outlives it', async t 
 
   await writer.query('begin')
   await writer.query('delete from leads where id = $1', [lead('b')])
-  const inserting = enroll(app.ctx.pool, campaign, lead('b'), one)
+  // Refused as soon as the commit releases the lock, maybe before the commit's own answer: watched from now on.
+  const inserting = t.rejects(enroll(app.ctx.pool, campaign, lead('b'), one), sameClient('enrollments'), 'then finds the lead gone')
   t.ok(await lockWaiter(app) !== undefined, "the insert's check waits for the delete's client lock")
   await writer.query('commit')
-  await t.rejects(inserting, sameClient('enrollments'), 'then finds the lead gone')
+  await inserting
 
   await writer.query('begin isolation level repeatable read')
   await writer.query('select count(*) from leads')
