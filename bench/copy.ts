@@ -1,29 +1,10 @@
-// COPY ... FROM STDIN with the pg driver alone (no pg-copy-streams): a Submittable that answers
-// the server's CopyInResponse with the data, then ends the copy.
+// COPY ... FROM STDIN of a prepared buffer, through the service's own copyFromStdin.
 import type pg from 'pg'
-
-interface CopyConnection {
-  query: (text: string) => void
-  sendCopyFromChunk: (chunk: Buffer) => void
-  endCopyFrom: () => void
-}
+import { copyFromStdin } from '../src/db/copy.js'
 
 export async function copyFrom (client: pg.PoolClient | pg.Client, text: string, data: Buffer): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    let rows = 0
-    let failed: Error | undefined
-    const submittable = {
-      submit: (connection: CopyConnection) => { connection.query(text) },
-      handleCopyInResponse: (connection: CopyConnection) => {
-        for (let at = 0; at < data.length; at += 1 << 16) connection.sendCopyFromChunk(data.subarray(at, at + (1 << 16)))
-        connection.endCopyFrom()
-      },
-      handleCommandComplete: (message: { text: string }) => { rows = Number(message.text.split(' ')[1]) },
-      handleError: (error: Error) => { failed = error },
-      handleReadyForQuery: () => { if (failed !== undefined) reject(failed); else resolve(rows) }
-    }
-    void client.query(submittable as never)
-  })
+  const chunks = function * () { for (let at = 0; at < data.length; at += 1 << 16) yield data.subarray(at, at + (1 << 16)) }
+  return await copyFromStdin(client, text, chunks())
 }
 
 /** One CSV field: quoted, with quotes doubled; null is an unquoted empty field. */

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql, type RawBuilder, type Transaction } from 'kysely'
+import { Kysely, PostgresDialect, sql, type PostgresPool, type RawBuilder, type Transaction } from 'kysely'
 import pg from 'pg'
 import { createPool, type DatabaseTimeouts } from './pool.js'
 import type { DB } from './schema.js'
@@ -56,6 +56,30 @@ export function createDatabase (connectionString: string, poolSize: number, time
   const pool = createPool({ connectionString, max: poolSize, applicationName: 'campaign-service', connectTimeoutMs: 5000, timeouts })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, pool }
+}
+
+/**
+ * Runs `work` with a Kysely bound to one pool connection, and that connection itself: for a
+ * transaction that also sends what Kysely cannot (COPY ... FROM STDIN). Everything `work` sends
+ * goes over that one connection, in order, so it runs one transaction at a time. The connection
+ * keeps the pool's deadlines and goes back to the pool after `work` (discarded when Kysely found
+ * it broken).
+ */
+export async function withConnection<T> (pool: pg.Pool, work: (db: Database, client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  let discard = false
+  const single: PostgresPool = {
+    connect: async () => ({
+      query: client.query.bind(client),
+      release: (destroy?: boolean) => { if (destroy === true) discard = true }
+    }),
+    end: async () => {}
+  }
+  try {
+    return await work(new Kysely<DB>({ dialect: new PostgresDialect({ pool: single }) }), client)
+  } finally {
+    client.release(discard)
+  }
 }
 
 /**

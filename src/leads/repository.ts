@@ -1,4 +1,6 @@
 import { type RawBuilder, type Selectable, sql } from 'kysely'
+import type pg from 'pg'
+import { arrayLiteral, copyFromStdin, copyText } from '../db/copy.js'
 import type { Queryable, Tx } from '../db/database.js'
 import type { LeadsTable } from '../db/schema.js'
 import type { Lead, LeadInput, LeadPatch } from './schemas.js'
@@ -55,18 +57,18 @@ const OPTIONAL_FIELDS = [
 
 /**
  * Upserts a batch set-based: one probe finds the known externalIds, one UPDATE (only when
- * some are known) changes those, one plain INSERT adds the rest. A known lead whose fields all
- * equal the stored ones is left alone (no write, no new updatedAt) and counted as unchanged.
- * The caller holds the client lock, so no concurrent import can insert a lead between the
- * probe and the INSERT. Returns the ids of leads opted out by this import, and of those whose
- * opt-out it changed (either way: the Airtable checkbox follows).
+ * some are known) changes those, a COPY adds the new ones (an INSERT those opted out at once).
+ * A known lead whose fields all equal the stored ones is left alone (no write, no new updatedAt)
+ * and counted as unchanged. The caller holds the client lock, so no concurrent import can insert
+ * a lead between the probe and the COPY. `connection` is the one `tx` runs on: the COPY goes
+ * over it. Returns the ids of leads opted out by this import, and of those whose opt-out it
+ * changed (either way: the Airtable checkbox follows).
  */
-export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, unchanged: number, optedOutIds: string[], optOutChangedIds: string[] }> {
+export async function upsertLeads (tx: Tx, connection: pg.ClientBase, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, unchanged: number, optedOutIds: string[], optOutChangedIds: string[] }> {
   const items = leads.map(lead => lead.tags !== undefined ? { ...lead, tags: [...new Set(lead.tags)] } : lead)
   const known = new Set((await sql<{ external_id: string }>`select external_id from leads
     where client_id = ${clientId} and external_id = any(${items.map(lead => lead.externalId)}::text[])`.execute(tx)).rows.map(row => row.external_id))
   const input = JSON.stringify(items.filter(lead => known.has(lead.externalId)))
-  const fresh = JSON.stringify(items.filter(lead => !known.has(lead.externalId)))
   const given = (api: string, column: string, type: string) =>
     sql.raw(`case when i.item ? '${api}' then (i.item->>'${api}')::${type} else l.${column} end as ${column}`)
   const columns = ['first_name', ...OPTIONAL_FIELDS.map(([, column]) => column), 'tags', 'opted_out', 'created_at']
@@ -91,20 +93,52 @@ export async function upsertLeads (tx: Tx, clientId: string, leads: LeadInput[])
     from n
     where l.id = n.id and (${list('l')}) is distinct from (${list('n')})
     returning l.id, l.opted_out, n.was_opted_out`.execute(tx)
+  const fresh = items.filter(lead => !known.has(lead.externalId))
+  // New leads go in by COPY, the cheapest way into this table and its indexes, and no result to
+  // read; those opted out at once take the INSERT, which stamps their opt-out and returns their ids.
+  const copied = await copyLeads(connection, clientId, fresh.filter(lead => lead.optedOut !== true))
+  const optedOut = fresh.filter(lead => lead.optedOut === true)
   // Fields as typed columns in one pass over the JSON (cheaper than a lookup per field and row);
   // an absent field arrives as null and takes the column's default.
-  const created = known.size === items.length ? { rows: [] } : await sql<{ id: string, opted_out: boolean }>`
+  const created = optedOut.length === 0 ? { rows: [] } : await sql<{ id: string, opted_out: boolean }>`
     insert into leads (client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, opted_out, airtable_record_id, timezone, created_at, opted_out_at, opt_out_source)
     select ${clientId}, r."externalId", r."firstName", r."lastName", r.phone, r.email, coalesce(r.tags, '{}'),
-      r."engagementLevel", r."icpScore", coalesce(r."optedOut", false), r."airtableRecordId", r.timezone, coalesce(r."createdAt", now()),
-      case when r."optedOut" then now() end, case when r."optedOut" then 'api' end
-    from json_to_recordset(${fresh}::json) as r("externalId" text, "firstName" text, "lastName" text, phone text, email text, tags text[],
-      "engagementLevel" text, "icpScore" smallint, "optedOut" boolean, "airtableRecordId" text, timezone text, "createdAt" timestamptz)
+      r."engagementLevel", r."icpScore", true, r."airtableRecordId", r.timezone, coalesce(r."createdAt", now()), now(), 'api'
+    from json_to_recordset(${JSON.stringify(optedOut)}::json) as r("externalId" text, "firstName" text, "lastName" text, phone text, email text, tags text[],
+      "engagementLevel" text, "icpScore" smallint, "airtableRecordId" text, timezone text, "createdAt" timestamptz)
     returning id, opted_out`.execute(tx)
   const optedOutIds = [...updated.rows, ...created.rows].filter(r => r.opted_out).map(r => r.id)
   const optOutChangedIds = [...updated.rows.filter(r => r.opted_out !== r.was_opted_out), ...created.rows.filter(r => r.opted_out)].map(r => r.id)
-  const unchanged = leads.length - created.rows.length - updated.rows.length
-  return { created: created.rows.length, updated: updated.rows.length, unchanged, optedOutIds, optOutChangedIds }
+  const unchanged = leads.length - copied - created.rows.length - updated.rows.length
+  return { created: copied + created.rows.length, updated: updated.rows.length, unchanged, optedOutIds, optOutChangedIds }
+}
+
+// The columns a new lead's COPY row gives; the others take their defaults (opted_out false,
+// created_at now(): the transaction's time, as the INSERT's now()).
+const COPY_COLUMNS = 'client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, airtable_record_id, timezone'
+const COPY_CHUNK = 500
+
+/** COPYs new leads none of which is opted out: those without createdAt, then those with. */
+async function copyLeads (connection: pg.ClientBase, clientId: string, leads: LeadInput[]): Promise<number> {
+  const undated = leads.filter(lead => lead.createdAt === undefined)
+  const dated = leads.filter(lead => lead.createdAt !== undefined)
+  let copied = 0
+  if (undated.length > 0) copied += await copyFromStdin(connection, `copy leads (${COPY_COLUMNS}) from stdin`, copyRows(clientId, undated))
+  if (dated.length > 0) copied += await copyFromStdin(connection, `copy leads (${COPY_COLUMNS}, created_at) from stdin`, copyRows(clientId, dated))
+  return copied
+}
+
+/** The leads as COPY text rows in COPY_COLUMNS order (plus created_at when given), COPY_CHUNK rows a chunk. */
+function * copyRows (clientId: string, leads: LeadInput[]): Generator<string> {
+  for (let start = 0; start < leads.length; start += COPY_CHUNK) {
+    let chunk = ''
+    for (const lead of leads.slice(start, start + COPY_CHUNK)) {
+      chunk += `${clientId}\t${copyText(lead.externalId)}\t${copyText(lead.firstName)}\t${copyText(lead.lastName)}\t${copyText(lead.phone)}\t${copyText(lead.email)}\t` +
+        `${copyText(arrayLiteral(lead.tags ?? []))}\t${copyText(lead.engagementLevel)}\t${copyText(lead.icpScore)}\t${copyText(lead.airtableRecordId)}\t${copyText(lead.timezone)}` +
+        `${lead.createdAt === undefined ? '' : `\t${copyText(lead.createdAt)}`}\n`
+    }
+    yield chunk
+  }
 }
 
 const LEAD_COLUMNS = columnsOf<LeadsTable>({

@@ -1,6 +1,7 @@
 import { queueAirtableSyncForLeads } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
-import type { Database } from '../db/database.js'
+import type pg from 'pg'
+import { type Database, withConnection } from '../db/database.js'
 import { lockClient } from '../db/locks.js'
 import { timeZoneErrors } from '../delivery/send-window.js'
 import { stopEnrollmentsOfLeads } from '../enrollment/stop.js'
@@ -47,6 +48,8 @@ const itemIndex = (error: FieldError): number => Number(error.path.split('/')[1]
 
 export interface LeadServices {
   db: Database
+  /** The pool under `db`: the import's transaction also sends a COPY over its connection. */
+  pool: pg.Pool
   config: Config
 }
 
@@ -54,7 +57,7 @@ export interface LeadServices {
  * All-or-nothing import; opted-out leads leave their active enrollments in the same
  * transaction, which also queues the Airtable update of those enrollments.
  */
-export async function importLeads ({ db, config }: LeadServices, clientId: string, leads: LeadInput[]): Promise<BulkLeadsResult> {
+export async function importLeads ({ pool, config }: LeadServices, clientId: string, leads: LeadInput[]): Promise<BulkLeadsResult> {
   const duplicates = duplicateExternalIds(leads)
   if (duplicates.length > 0) throw badRequest('each externalId may appear once per request', duplicates)
   const oversized = leads.flatMap((lead, index) => [...tagSizeError(lead.tags, `leads/${index}/tags`), ...timeZoneErrors(lead.timezone, `leads/${index}/timezone`)])
@@ -62,13 +65,13 @@ export async function importLeads ({ db, config }: LeadServices, clientId: strin
   const errors = [...oversized, ...phones.errors].sort((a, b) => itemIndex(a) - itemIndex(b))
   if (errors.length > 0) throw validationFailed(errors)
   const normalized = phones.items
-  return await db.transaction().execute(async tx => {
+  return await withConnection(pool, async (db, connection) => await db.transaction().execute(async tx => {
     await lockClient(tx, clientId)
-    const result = await upsertLeads(tx, clientId, normalized)
+    const result = await upsertLeads(tx, connection, clientId, normalized)
     await stopEnrollmentsOfLeads(tx, clientId, result.optedOutIds, 'opted_out', config)
     await queueAirtableSyncForLeads(tx, config, clientId, result.optOutChangedIds)
     return { created: result.created, updated: result.updated, unchanged: result.unchanged }
-  })
+  }))
 }
 
 export async function patchLead ({ db, config }: LeadServices, clientId: string, id: string, patch: LeadPatch): Promise<LeadRow> {
