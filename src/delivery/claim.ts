@@ -139,7 +139,12 @@ function skippableDeliveries (clientId: string | RawBuilder<unknown>, stale: Raw
 
 /** Clients with a claimable delivery that is stale or whose lead has no sendable phone (the tick's skips). */
 export async function clientsWithSkippable (db: Database, config: Config): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
-    select c.id from clients c where exists (${skippableDeliveries(sql.ref('c.id'), staleBefore(config))})`.execute(db)
-  return rows.map(r => r.id)
+  return await db.transaction().execute(async tx => {
+    // The arms not taken are costed far above jit_above_cost: compiling took 0.4 s of a 2 ms
+    // query (bench tick, 100 clients), every tick.
+    await sql`select set_config('jit', 'off', true)`.execute(tx)
+    const { rows } = await sql<{ id: string }>`
+      select c.id from clients c where exists (${skippableDeliveries(sql.ref('c.id'), staleBefore(config))})`.execute(tx)
+    return rows.map(r => r.id)
+  })
 }

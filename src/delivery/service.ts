@@ -12,6 +12,7 @@ interface DeliveryServices { db: Database, config: Config }
 // outage gets messages to send instead of an empty answer; bounded so one claim stays short.
 const CLAIM_PASSES = 5
 const TICK_BATCH = 5000
+const TICK_ROUNDS = 5
 
 /**
  * POST /v1/deliveries/claim: claimed in one statement (see claimPass); when messages are due
@@ -48,8 +49,11 @@ function countPass (metrics: DeliveryMetrics, result: Awaited<ReturnType<typeof 
  */
 export async function runDeliveryTick ({ db, config }: DeliveryServices, metrics: DeliveryMetrics, until: () => boolean): Promise<number> {
   let completed = 0
-  // A skip schedules the next message, due at once when its delay is 0: go round while skips happen.
-  for (let skipped = 1; skipped > 0 && !until();) {
+  // A skip schedules the next message, due at once when its delay is 0: go round while skips
+  // happen, a few times at most. Enrollments committed meanwhile (a create still enrolling leads
+  // without phones) would keep every round busy and the tick running until its budget; the next
+  // tick goes on.
+  for (let skipped = 1, round = 0; skipped > 0 && round < TICK_ROUNDS && !until(); round++) {
     skipped = 0
     for (const clientId of await clientsWithDueMessages(db)) {
       while (!until() && await materializeDueMessages(db, clientId, TICK_BATCH) === TICK_BATCH);
