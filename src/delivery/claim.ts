@@ -4,10 +4,12 @@ import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { sendablePhone } from '../leads/phone.js'
 import { advanceEnrollments } from './advance.js'
-import type { DeliveryRow } from './repository.js'
+import { deliveryJson } from './repository.js'
 
 export interface ClaimPass {
-  handed: DeliveryRow[]
+  /** How many were handed out, and those deliveries as the API shows them: JSON objects separated by commas (no brackets). */
+  handed: number
+  handedJson: string | null
   /** How many of those were handed out again after their lease expired. */
   leaseExpiries: number
   skipped: { no_phone: number, stale: number }
@@ -42,7 +44,7 @@ interface PassOptions {
  */
 export async function claimPass (db: Database, config: Config, clientId: string, options: PassOptions): Promise<ClaimPass> {
   const stale = staleBefore(config)
-  const { rows } = await sql<{ handed: DeliveryRow[] | null, expiries: number, no_phone: number, stale: number, completed: number, unmade: boolean }>`
+  const { rows } = await sql<{ handed: number, handed_json: string | null, expiries: number, no_phone: number, stale: number, completed: number, unmade: boolean }>`
     with unmade as (
       select ${options.unlessUnmade === true} and exists (
         select 1 from enrollments e where e.client_id = ${clientId} and e.status = 'active' and e.next_due_at <= now()) as due
@@ -83,7 +85,8 @@ export async function claimPass (db: Database, config: Config, clientId: string,
       select campaign_id, lead_id from moved
       where status = 'completed' and exists (select 1 from client_airtable_settings s where s.client_id = ${clientId})`)}
     select
-      (select json_agg(h order by h.due_at) from handed h) as handed,
+      (select count(*)::int from handed) as handed,
+      (select string_agg(${deliveryJson('h')}::text, ',' order by h.due_at) from handed h) as handed_json,
       (select count(*)::int from handed where was = 'leased') as expiries,
       (select count(*)::int from skipped where skip = 'no_phone') as no_phone,
       (select count(*)::int from skipped where skip = 'stale') as stale,
@@ -92,7 +95,8 @@ export async function claimPass (db: Database, config: Config, clientId: string,
       (select queued from airtable_queued) as queued`.execute(db)
   const row = rows[0]
   return {
-    handed: row?.handed ?? [],
+    handed: row?.handed ?? 0,
+    handedJson: row?.handed_json ?? null,
     leaseExpiries: row?.expiries ?? 0,
     skipped: { no_phone: row?.no_phone ?? 0, stale: row?.stale ?? 0 },
     completed: row?.completed ?? 0,

@@ -42,6 +42,23 @@ export function toDelivery (row: DeliveryRow): Delivery {
   }
 }
 
+/**
+ * The API's Delivery (the same fields, names and text as toDelivery and the response schema give),
+ * built by PostgreSQL from a deliveries row `alias`: a claim's answer is passed through as it comes,
+ * not parsed, mapped and serialized again by the service (a fifth of its CPU in the drain).
+ * Timestamps as toISOString writes them: UTC, milliseconds, clamped to years 0001..9999 as the
+ * service's parser reads them.
+ */
+export function deliveryJson (alias: string): RawBuilder<unknown> {
+  const column = (name: string) => sql.ref(`${alias}.${name}`)
+  // least/greatest skip nulls: a null stays null only through the case.
+  const iso = (name: string) => sql`case when ${column(name)} is not null then to_char(least(greatest(${column(name)}, '0001-01-01T00:00:00Z'), '9999-12-31T23:59:59.999Z') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end`
+  return sql`json_build_object('id', ${column('id')}, 'campaignId', ${column('campaign_id')}, 'leadId', ${column('lead_id')}, 'step', ${column('step')},
+    'to', ${column('recipient')}, 'body', coalesce(${column('body')}, ''), 'status', ${column('status')}, 'dueAt', ${iso('due_at')},
+    'attempts', ${column('attempts')}, 'leaseExpiresAt', ${iso('lease_expires_at')}, 'sentAt', ${iso('sent_at')},
+    'providerMessageId', ${column('provider_message_id')}, 'error', ${column('error')}, 'skipReason', ${column('skip_reason')})`
+}
+
 /** Deliveries with what a claim would hand out now where no claim has yet (phone, rendered body). */
 function selectDeliveries (where: RawBuilder<boolean>, tail: RawBuilder<unknown> = sql``) {
   return sql<DeliveryRow>`

@@ -3,7 +3,6 @@ import type { Database } from '../db/database.js'
 import { claimPass, clientsWithSkippable } from './claim.js'
 import { clientsWithDueMessages, materializeDueMessages } from './materialize.js'
 import type { DeliveryMetrics } from './metrics.js'
-import type { DeliveryRow } from './repository.js'
 import type { ClaimInput } from './schemas.js'
 
 interface DeliveryServices { db: Database, config: Config }
@@ -17,25 +16,28 @@ const TICK_ROUNDS = 5
 /**
  * POST /v1/deliveries/claim: claimed in one statement (see claimPass); when messages are due
  * that have no row yet, they are made into rows first (materializeDueMessages), then claimed.
+ * Returns the answer's JSON text, `{"data": [delivery...]}`, as PostgreSQL wrote the deliveries.
  */
-export async function claimDeliveries ({ db, config }: DeliveryServices, metrics: DeliveryMetrics, clientId: string, input: Required<ClaimInput>): Promise<DeliveryRow[]> {
-  const handed: DeliveryRow[] = []
-  for (let pass = 0; pass < CLAIM_PASSES && handed.length < input.limit; pass++) {
-    const options = { limit: input.limit - handed.length, leaseSeconds: input.leaseSeconds, handOut: true }
+export async function claimDeliveries ({ db, config }: DeliveryServices, metrics: DeliveryMetrics, clientId: string, input: Required<ClaimInput>): Promise<string> {
+  const parts: string[] = []
+  let handed = 0
+  for (let pass = 0; pass < CLAIM_PASSES && handed < input.limit; pass++) {
+    const options = { limit: input.limit - handed, leaseSeconds: input.leaseSeconds, handOut: true }
     let result = await claimPass(db, config, clientId, { ...options, unlessUnmade: true })
     if (result.unmade) {
       await materializeDueMessages(db, clientId, options.limit)
       result = await claimPass(db, config, clientId, options)
     }
-    handed.push(...result.handed)
+    handed += result.handed
+    if (result.handedJson !== null) parts.push(result.handedJson)
     countPass(metrics, result)
     if (result.skipped.no_phone + result.skipped.stale === 0) break
   }
-  return handed
+  return `{"data":[${parts.join(',')}]}`
 }
 
 function countPass (metrics: DeliveryMetrics, result: Awaited<ReturnType<typeof claimPass>>): void {
-  metrics.claimed.inc(result.handed.length)
+  metrics.claimed.inc(result.handed)
   metrics.leaseExpiries.inc(result.leaseExpiries)
   metrics.skipped.inc({ reason: 'no_phone' }, result.skipped.no_phone)
   metrics.skipped.inc({ reason: 'stale' }, result.skipped.stale)
