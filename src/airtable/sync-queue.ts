@@ -34,9 +34,15 @@ export const LEADS_WITHOUT_CAMPAIGN = 'leads'
  * mirrored: the join on its settings row (a primary-key probe per client) leaves its leads out.
  * Embedded in a write (a delivery result that completes enrollments), the write and its mirror
  * are one statement: one round trip, and a rollback leaves no job and a commit never loses one.
+ * `clientId`, when every pair is of that client: a client without Airtable settings reads no
+ * pairs at all (the statement a delivery claim or result runs for every batch; left to the join,
+ * the planner may scan the client's leads for nothing).
  */
-export function airtableSyncJobs (config: Config, pairs: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`airtable_pairs as (${pairs}), airtable_numbered as (
+export function airtableSyncJobs (config: Config, pairs: RawBuilder<unknown>, clientId?: string): RawBuilder<unknown> {
+  const mirrored = clientId === undefined
+    ? pairs
+    : sql`select campaign_id, lead_id from (${pairs}) p where exists (select 1 from client_airtable_settings s where s.client_id = ${clientId})`
+  return sql`airtable_pairs as (${mirrored}), airtable_numbered as (
       select p.campaign_id, l.client_id, l.id as lead_id,
         (row_number() over (partition by l.client_id, p.campaign_id order by l.id) - 1) / ${AIRTABLE_BATCH_SIZE} as batch
       from airtable_pairs p

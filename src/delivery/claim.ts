@@ -81,9 +81,7 @@ export async function claimPass (db: Database, config: Config, clientId: string,
       from picked p, leads l, campaigns c
       where d.id = p.id and p.skip is null and ${options.handOut} and l.id = d.lead_id and c.id = d.campaign_id
       returning d.*, p.was
-    ), ${airtableSyncJobs(config, sql`
-      select campaign_id, lead_id from moved
-      where status = 'completed' and exists (select 1 from client_airtable_settings s where s.client_id = ${clientId})`)}
+    ), ${airtableSyncJobs(config, sql`select campaign_id, lead_id from moved where status = 'completed'`, clientId)}
     select
       (select count(*)::int from handed) as handed,
       (select string_agg(${deliveryJson('h')}::text, ',' order by h.due_at) from handed h) as handed_json,

@@ -91,9 +91,7 @@ export async function applyResults (db: Database, config: Config, clientId: stri
     ), finals as (
       select campaign_id, lead_id, step, action = 'fail' as stop from decided where action in ('sent', 'fail')
     ), moved as (${advanceEnrollments('finals')}
-    ), ${airtableSyncJobs(config, sql`
-      select campaign_id, lead_id from moved
-      where status <> 'active' and exists (select 1 from client_airtable_settings s where s.client_id = ${clientId})`)}
+    ), ${airtableSyncJobs(config, sql`select campaign_id, lead_id from moved where status <> 'active'`, clientId)}
     select id, action, status, attempts from decided
     -- read, so that the mirror's CTEs run
     where (select queued from airtable_queued) >= 0`.execute(db)
