@@ -1,5 +1,5 @@
 // Enrollment benchmark: the service's POST /v1/campaigns against a bare INSERT ... SELECT of the
-// same rows. `npm run bench -- --leads 1000000 [--chunk 25000] [--tag vip] [--bare-fks] [--explain] [--keep]`
+// same rows. `npm run bench:enroll -- --leads 1000000 [--chunk 25000] [--tag vip] [--bare-fks] [--explain] [--keep]`
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { buildApps } from '../src/app.js'
