@@ -1,4 +1,4 @@
-import { type Compilable, CompiledQuery } from 'kysely'
+import { type Compilable, CompiledQuery, type RawBuilder } from 'kysely'
 import type { Queryable } from './database.js'
 
 // Texts of the reusable queries, each with the name its prepared statement goes by.
@@ -34,4 +34,15 @@ export function reusable<Row> (build: (db: Queryable) => Compilable<Row>): (db: 
 /** Every column of a table as a select list; the compiler checks that none is missing or unknown. */
 export function columnsOf<Table> (columns: Record<keyof Table & string, true>): Array<keyof Table & string> {
   return Object.keys(columns) as Array<keyof Table & string>
+}
+
+/**
+ * Runs a statement whose text does not change from call to call (values only as parameters) as a
+ * named prepared statement, like `reusable`'s: for the hot multi-part statements (the sender's
+ * claim and results), whose parsing and planning cost as much as a few hundred rows of their work.
+ */
+export async function executePrepared<Row> (db: Queryable, query: RawBuilder<Row>): Promise<{ rows: Row[] }> {
+  const compiled = query.compile(db)
+  if (!names.has(compiled.sql)) names.set(compiled.sql, `reusable_${names.size + 1}`)
+  return await db.executeQuery<Row>(compiled)
 }

@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from 'kysely'
 import { airtableSyncJobs } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
+import { executePrepared } from '../db/reusable.js'
 import { sendablePhone } from '../leads/phone.js'
 import { advanceEnrollments } from './advance.js'
 import { deliveryJson } from './repository.js'
@@ -44,14 +45,22 @@ interface PassOptions {
  */
 export async function claimPass (db: Database, config: Config, clientId: string, options: PassOptions): Promise<ClaimPass> {
   const stale = staleBefore(config)
-  const { rows } = await sql<{ handed: number, handed_json: string | null, expiries: number, no_phone: number, stale: number, completed: number, unmade: boolean }>`
+  // The sender's claim runs as a prepared statement (parsed once per connection; PostgreSQL keeps
+  // planning it per call, its generic plan costing more). The tick's skip-only pass, whose plan
+  // depends on how many phoneless leads a client has, is planned from scratch each time.
+  const run = options.handOut ? executePrepared : async <Row>(db: Database, query: RawBuilder<Row>) => await query.execute(db)
+  const { rows } = await run(db, sql<{ handed: number, handed_json: string | null, expiries: number, no_phone: number, stale: number, completed: number, unmade: boolean }>`
     with unmade as (
       select ${options.unlessUnmade === true} and exists (
         select 1 from enrollments e where e.client_id = ${clientId} and e.status = 'active' and e.next_due_at <= now()) as due
     ), ${options.handOut ? sql`` : sql`skippable as materialized (${skippableDeliveries(clientId, stale)}), `}picked as (
-      select d.id, d.status as was, d.campaign_id, d.lead_id, d.step,
-        case when not ${sendablePhone()} then 'no_phone' when d.due_at <= ${stale} then 'stale' end as skip
-      from deliveries d join leads l on l.id = d.lead_id
+      -- row_ctid: the version this statement locked (FOR UPDATE reads the latest), which no other
+      -- transaction can change now: the updates below find it by that address, not by the key again.
+      select d.id, d.ctid as row_ctid, d.status as was, d.campaign_id, d.lead_id, d.step,
+        case when not ${sendablePhone()} then 'no_phone' when d.due_at <= ${stale} then 'stale' end as skip,
+        -- what a hand-out writes, read here with the lead: the update then reads no lead or campaign again
+        l.phone, replace(replace(c.messages->d.step->>'body', '{{first_name}}', l.first_name), '{{last_name}}', coalesce(l.last_name, '')) as body
+      from deliveries d join leads l on l.id = d.lead_id join campaigns c on c.id = d.campaign_id
       where d.client_id = ${clientId} and ${claimable}
         ${options.handOut ? sql`` : sql`and d.id in (select id from skippable)`}
         and not (select due from unmade)
@@ -61,25 +70,25 @@ export async function claimPass (db: Database, config: Config, clientId: string,
     ), movable as (
       -- One index probe per skipped delivery: as a join, the planner hashed a scan of every
       -- client's enrollments.
-      select m.campaign_id, m.lead_id from picked p cross join lateral (
-        select e.campaign_id, e.lead_id from enrollments e
+      select m.campaign_id, m.lead_id, m.enrollment_ctid from picked p cross join lateral (
+        select e.campaign_id, e.lead_id, e.ctid as enrollment_ctid from enrollments e
         where e.campaign_id = p.campaign_id and e.lead_id = p.lead_id and e.status = 'active'
         for update skip locked) m
       where p.skip is not null
     ), skipped as (
       update deliveries d set status = 'skipped', skip_reason = p.skip, lease_expires_at = null, updated_at = now()
       from picked p join movable m on m.campaign_id = p.campaign_id and m.lead_id = p.lead_id
-      where d.id = p.id
-      returning d.campaign_id, d.lead_id, d.step, false as stop, p.skip
+      where d.ctid = p.row_ctid and d.id = p.id
+      returning d.campaign_id, d.lead_id, d.step, false as stop, p.skip, m.enrollment_ctid
     ), moved as (${advanceEnrollments('skipped')}
     ), handed as (
       update deliveries d set status = 'leased', attempts = d.attempts + 1,
         lease_expires_at = now() + make_interval(secs => ${options.leaseSeconds}),
-        recipient = l.phone,
-        body = replace(replace(c.messages->d.step->>'body', '{{first_name}}', l.first_name), '{{last_name}}', coalesce(l.last_name, '')),
+        recipient = p.phone,
+        body = p.body,
         updated_at = now()
-      from picked p, leads l, campaigns c
-      where d.id = p.id and p.skip is null and ${options.handOut} and l.id = d.lead_id and c.id = d.campaign_id
+      from picked p
+      where d.ctid = p.row_ctid and d.id = p.id and p.skip is null and ${options.handOut}
       returning d.*, p.was
     ), ${airtableSyncJobs(config, sql`select campaign_id, lead_id from moved where status = 'completed'`, clientId)}
     select
@@ -90,7 +99,7 @@ export async function claimPass (db: Database, config: Config, clientId: string,
       (select count(*)::int from skipped where skip = 'stale') as stale,
       (select count(*)::int from moved where status = 'completed') as completed,
       (select due from unmade) as unmade,
-      (select queued from airtable_queued) as queued`.execute(db)
+      (select queued from airtable_queued) as queued`)
   const row = rows[0]
   return {
     handed: row?.handed ?? 0,

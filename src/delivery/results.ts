@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import { airtableSyncJobs } from '../airtable/sync-queue.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
+import { executePrepared } from '../db/reusable.js'
 import { advanceEnrollments } from './advance.js'
 import type { BatchResultItem, BatchResults } from './schemas.js'
 
@@ -57,19 +58,20 @@ export async function applyResults (db: Database, config: Config, clientId: stri
     else first.set(item.id, item)
   }
   const unique = [...first.values()]
-  const { rows } = await sql<{ id: string, action: Action, status: string, attempts: number }>`
+  const { rows } = await executePrepared(db, sql<{ id: string, action: Action, status: string, attempts: number }>`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(unique)}::jsonb)
         as i (id uuid, outcome text, "providerMessageId" text, error text, retryable boolean)
     ), locked as (
       -- One index probe per id (OFFSET 0 keeps the lookup a probe: as a plain join the planner
       -- hashed a scan of the client's whole deliveries and enrollments for every batch).
-      select e.campaign_id, e.lead_id from input i
+      select e.campaign_id, e.lead_id, e.ctid as enrollment_ctid from input i
         cross join lateral (select d.campaign_id, d.lead_id from deliveries d where d.id = i.id and d.client_id = ${clientId} offset 0) d
         join enrollments e on e.campaign_id = d.campaign_id and e.lead_id = d.lead_id
       order by e.campaign_id, e.lead_id for update of e
     ), cur as (
-      select d.id, d.status, d.attempts, d.campaign_id, d.lead_id, d.step, i.outcome, i."providerMessageId" as provider_message_id, i.error,
+      -- row_ctid: the version locked here (see claimPass), found by that address by the update
+      select d.id, d.ctid as row_ctid, d.status, d.attempts, d.campaign_id, d.lead_id, d.step, i.outcome, i."providerMessageId" as provider_message_id, i.error,
         coalesce(i.retryable, true) as retryable
       from input i join deliveries d on d.id = i.id and d.client_id = ${clientId}
       -- evaluated once, before the first delivery is read: every enrollment is locked by then
@@ -86,15 +88,17 @@ export async function applyResults (db: Database, config: Config, clientId: stri
         provider_message_id = case when a.action in ('sent', 'late_sent') then a.provider_message_id else d.provider_message_id end,
         error = case when a.action in ('retry', 'fail') then a.error else d.error end,
         updated_at = now()
-      from decided a where d.id = a.id and a.action in ('sent', 'late_sent', 'retry', 'fail')
+      from decided a where d.ctid = a.row_ctid and d.id = a.id and a.action in ('sent', 'late_sent', 'retry', 'fail')
       returning d.id
     ), finals as (
-      select campaign_id, lead_id, step, action = 'fail' as stop from decided where action in ('sent', 'fail')
+      select a.campaign_id, a.lead_id, a.step, a.action = 'fail' as stop, l.enrollment_ctid
+      from decided a join locked l on l.campaign_id = a.campaign_id and l.lead_id = a.lead_id
+      where a.action in ('sent', 'fail')
     ), moved as (${advanceEnrollments('finals')}
     ), ${airtableSyncJobs(config, sql`select campaign_id, lead_id from moved where status <> 'active'`, clientId)}
     select id, action, status, attempts from decided
     -- read, so that the mirror's CTEs run
-    where (select queued from airtable_queued) >= 0`.execute(db)
+    where (select queued from airtable_queued) >= 0`)
 
   const result: AppliedResults = { applied: 0, unchanged: 0, conflicts: [], notFound: [], sent: 0, retried: 0, failedFinal: 0 }
   const found = new Map(rows.map(row => [row.id, row]))
