@@ -55,17 +55,78 @@ const OPTIONAL_FIELDS = [
   ['timezone', 'timezone', 'text']
 ] as const
 
+type UpsertResult = { created: number, updated: number, unchanged: number, optedOutIds: string[], optOutChangedIds: string[] }
+
 /**
- * Upserts a batch set-based: one probe finds the known externalIds, one UPDATE (only when
- * some are known) changes those, a COPY adds the new ones (an INSERT those opted out at once).
- * A known lead whose fields all equal the stored ones is left alone (no write, no new updatedAt)
- * and counted as unchanged. The caller holds the client lock, so no concurrent import can insert
- * a lead between the probe and the COPY. `connection` is the one `tx` runs on: the COPY goes
- * over it. Returns the ids of leads opted out by this import, and of those whose opt-out it
- * changed (either way: the Airtable checkbox follows).
+ * Upserts a batch set-based. A batch that looks all new (none of a few sampled externalIds is
+ * known) goes in as it is: COPY (an INSERT for those opted out at once) under a savepoint. Only
+ * when that meets a known externalId does the savepoint roll back and the batch take the general
+ * path: one probe finds the known externalIds, one UPDATE (only when some are known) changes
+ * those, a COPY adds the new ones (an INSERT those opted out at once). A known lead whose fields
+ * all equal the stored ones is left alone (no write, no new updatedAt) and counted as unchanged.
+ * The caller holds the client lock, so no concurrent import can insert a lead between the
+ * sample or the probe and the COPY. `connection` is the one `tx` runs on: the COPY goes over it.
+ * Returns the ids of leads opted out by this import, and of those whose opt-out it changed
+ * (either way: the Airtable checkbox follows).
  */
-export async function upsertLeads (tx: Tx, connection: pg.ClientBase, clientId: string, leads: LeadInput[]): Promise<{ created: number, updated: number, unchanged: number, optedOutIds: string[], optOutChangedIds: string[] }> {
+export async function upsertLeads (tx: Tx, connection: pg.ClientBase, clientId: string, leads: LeadInput[]): Promise<UpsertResult> {
   const items = leads.map(lead => lead.tags !== undefined ? { ...lead, tags: [...new Set(lead.tags)] } : lead)
+  if (!await anyKnown(tx, clientId, sampleOf(items).map(lead => lead.externalId))) {
+    const inserted = await insertIfAllNew(tx, connection, clientId, items)
+    if (inserted !== undefined) return inserted
+  }
+  return await upsertKnownAndNew(tx, connection, clientId, items)
+}
+
+// The probe of every externalId is work a batch of new leads does not need: without it a
+// 5,000-lead batch of new leads costs PostgreSQL ~25 ms of CPU less
+// (planning and running `= any()` of 5,000 ids) and the service ~4 ms less (bench import, A/B).
+// Which path a batch takes is chosen from a sample: the first and the last item and a few
+// between. A re-import (all known) or a batch with many known leads is caught by it and never
+// tries the COPY of all; a batch of new leads with a few known ones in between tries it and
+// falls back (insertIfAllNew says what that costs).
+const SAMPLE = 16
+
+/** The items whose externalIds are sampled (exported for the tests, which place a known lead where it does not look). */
+export function sampleOf<T> (items: T[]): T[] {
+  if (items.length <= SAMPLE) return items
+  return Array.from({ length: SAMPLE }, (_, k) => items[Math.round(k * (items.length - 1) / (SAMPLE - 1))] as T)
+}
+
+async function anyKnown (tx: Tx, clientId: string, externalIds: string[]): Promise<boolean> {
+  const { rows } = await sql<{ known: boolean }>`select exists (select from leads
+    where client_id = ${clientId} and external_id = any(${externalIds}::text[])) as known`.execute(tx)
+  return rows[0]?.known === true
+}
+
+const isExternalIdTaken = (error: unknown): boolean => typeof error === 'object' && error !== null &&
+  (error as { code?: unknown }).code === '23505' && (error as { constraint?: unknown }).constraint === 'leads_client_id_external_id_key'
+
+/**
+ * Inserts the batch as all new under a savepoint; undefined (and nothing written) when one of its
+ * externalIds is known after all. Such a failed try costs what PostgreSQL did up to the row that
+ * failed (COPY inserts in groups of up to 1,000 rows, so some rows past it) and all of the COPY's
+ * rows made on this side: for 5,000 leads whose only known one is next to last (not sampled),
+ * measured ~110 ms more of PostgreSQL's CPU and ~10 ms more of the service's than the probe path,
+ * against ~25 ms and ~4 ms saved by every batch that is all new.
+ */
+async function insertIfAllNew (tx: Tx, connection: pg.ClientBase, clientId: string, items: LeadInput[]): Promise<UpsertResult | undefined> {
+  await sql`savepoint all_new`.execute(tx)
+  try {
+    const copied = await copyLeads(connection, clientId, items.filter(lead => lead.optedOut !== true))
+    const created = await insertOptedOut(tx, clientId, items.filter(lead => lead.optedOut === true))
+    await sql`release savepoint all_new`.execute(tx)
+    const ids = created.map(row => row.id)
+    return { created: copied + created.length, updated: 0, unchanged: 0, optedOutIds: ids, optOutChangedIds: ids }
+  } catch (error) {
+    if (!isExternalIdTaken(error)) throw error
+    await sql`rollback to savepoint all_new`.execute(tx)
+    return undefined
+  }
+}
+
+/** The general path: probe, UPDATE of the known leads, COPY (and INSERT) of the new ones. */
+async function upsertKnownAndNew (tx: Tx, connection: pg.ClientBase, clientId: string, items: LeadInput[]): Promise<UpsertResult> {
   const known = new Set((await sql<{ external_id: string }>`select external_id from leads
     where client_id = ${clientId} and external_id = any(${items.map(lead => lead.externalId)}::text[])`.execute(tx)).rows.map(row => row.external_id))
   const input = JSON.stringify(items.filter(lead => known.has(lead.externalId)))
@@ -94,23 +155,28 @@ export async function upsertLeads (tx: Tx, connection: pg.ClientBase, clientId: 
     where l.id = n.id and (${list('l')}) is distinct from (${list('n')})
     returning l.id, l.opted_out, n.was_opted_out`.execute(tx)
   const fresh = items.filter(lead => !known.has(lead.externalId))
-  // New leads go in by COPY, the cheapest way into this table and its indexes, and no result to
-  // read; those opted out at once take the INSERT, which stamps their opt-out and returns their ids.
   const copied = await copyLeads(connection, clientId, fresh.filter(lead => lead.optedOut !== true))
-  const optedOut = fresh.filter(lead => lead.optedOut === true)
-  // Fields as typed columns in one pass over the JSON (cheaper than a lookup per field and row);
-  // an absent field arrives as null and takes the column's default.
-  const created = optedOut.length === 0 ? { rows: [] } : await sql<{ id: string, opted_out: boolean }>`
+  const created = await insertOptedOut(tx, clientId, fresh.filter(lead => lead.optedOut === true))
+  const optedOutIds = [...updated.rows.filter(r => r.opted_out).map(r => r.id), ...created.map(r => r.id)]
+  const optOutChangedIds = [...updated.rows.filter(r => r.opted_out !== r.was_opted_out).map(r => r.id), ...created.map(r => r.id)]
+  const unchanged = items.length - copied - created.length - updated.rows.length
+  return { created: copied + created.length, updated: updated.rows.length, unchanged, optedOutIds, optOutChangedIds }
+}
+
+/**
+ * New leads opted out at once, by INSERT (not the COPY): it stamps their opt-out and returns
+ * their ids. Fields as typed columns in one pass over the JSON (cheaper than a lookup per field
+ * and row); an absent field arrives as null and takes the column's default.
+ */
+async function insertOptedOut (tx: Tx, clientId: string, optedOut: LeadInput[]): Promise<Array<{ id: string }>> {
+  if (optedOut.length === 0) return []
+  return (await sql<{ id: string }>`
     insert into leads (client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, opted_out, airtable_record_id, timezone, created_at, opted_out_at, opt_out_source)
     select ${clientId}, r."externalId", r."firstName", r."lastName", r.phone, r.email, coalesce(r.tags, '{}'),
       r."engagementLevel", r."icpScore", true, r."airtableRecordId", r.timezone, coalesce(r."createdAt", now()), now(), 'api'
     from json_to_recordset(${JSON.stringify(optedOut)}::json) as r("externalId" text, "firstName" text, "lastName" text, phone text, email text, tags text[],
       "engagementLevel" text, "icpScore" smallint, "airtableRecordId" text, timezone text, "createdAt" timestamptz)
-    returning id, opted_out`.execute(tx)
-  const optedOutIds = [...updated.rows, ...created.rows].filter(r => r.opted_out).map(r => r.id)
-  const optOutChangedIds = [...updated.rows.filter(r => r.opted_out !== r.was_opted_out), ...created.rows.filter(r => r.opted_out)].map(r => r.id)
-  const unchanged = leads.length - copied - created.rows.length - updated.rows.length
-  return { created: copied + created.rows.length, updated: updated.rows.length, unchanged, optedOutIds, optOutChangedIds }
+    returning id`.execute(tx)).rows
 }
 
 // The columns a new lead's COPY row gives; the others take their defaults (opted_out false,
@@ -118,6 +184,7 @@ export async function upsertLeads (tx: Tx, connection: pg.ClientBase, clientId: 
 const COPY_COLUMNS = 'client_id, external_id, first_name, last_name, phone, email, tags, engagement_level, icp_score, airtable_record_id, timezone'
 const COPY_CHUNK = 500
 
+// New leads go in by COPY, the cheapest way into this table and its indexes, and no result to read.
 /** COPYs new leads none of which is opted out: those without createdAt, then those with. */
 async function copyLeads (connection: pg.ClientBase, clientId: string, leads: LeadInput[]): Promise<number> {
   const undated = leads.filter(lead => lead.createdAt === undefined)
