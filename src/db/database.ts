@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql, type PostgresPool, type RawBuilder, type Transaction } from 'kysely'
 import pg from 'pg'
 import { createPool, type DatabaseTimeouts } from './pool.js'
+import { runsOnPool } from './reusable.js'
 import type { DB } from './schema.js'
 
 export type Database = Kysely<DB>
@@ -55,6 +56,7 @@ export function isDatabaseUnreachable (error: unknown): boolean {
 export function createDatabase (connectionString: string, poolSize: number, timeouts?: DatabaseTimeouts): { db: Database, pool: pg.Pool } {
   const pool = createPool({ connectionString, max: poolSize, applicationName: 'campaign-service', connectTimeoutMs: 5000, timeouts })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  runsOnPool(db, pool)
   return { db, pool }
 }
 

@@ -1,6 +1,8 @@
 import pg from 'pg'
 import t, { type Test } from 'tap'
+import { createDatabase } from '../../src/db/database.js'
 import { createPool } from '../../src/db/pool.js'
+import { findLead } from '../../src/leads/repository.js'
 import { toProblem } from '../../src/http/error-handler.js'
 import { faultProxy } from '../helpers/fault-proxy.js'
 import { freshDatabase } from '../helpers/postgres.js'
@@ -37,4 +39,17 @@ t.test('reset, refused, not queryable, stalled: all 503', async t => {
   await proxy.restore()
   t.same((await pool.query('select 1 as one')).rows, [{ one: 1 }], 'the pool recovers with a new connection')
   expect503(t, await pool.query('select pg_sleep(1)').catch((e: unknown) => e), 'a statement past statement_timeout')
+})
+
+t.test('a read compiled once (run straight on the pool, as a prepared statement) keeps the deadline: a stall is a 503, the pool recovers', async t => {
+  const proxy = await faultProxy(t, await freshDatabase(t))
+  const { db } = createDatabase(proxy.url, 1, { statementMs: 100, lockMs: 100 })
+  t.teardown(async () => { await db.destroy() })
+  const id = '0b5c9a64-3f7e-4d2a-9c1e-6a1f0d2b7e41'
+  t.equal(await findLead(db, id, id), undefined, 'answers before the stall')
+  proxy.stall()
+  expect503(t, await findLead(db, id, id).catch((e: unknown) => e), 'a stalled read')
+  await proxy.restore()
+  t.equal(await findLead(db, id, id), undefined, 'the pool recovers with a new connection')
+  t.equal(await db.transaction().execute(async tx => await findLead(tx, id, id)), undefined, 'and in a transaction (through Kysely)')
 })
