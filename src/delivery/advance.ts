@@ -2,9 +2,7 @@ import { type RawBuilder, sql } from 'kysely'
 
 /**
  * SQL (for a WITH list) that moves enrollments on once a message became final. `finals` names a
- * CTE of (campaign_id, lead_id, step, stop, enrollment_ctid): the enrollment's row as the statement
- * locked it (FOR UPDATE: no other transaction can move it until this one ends), found by that
- * address instead of a second index probe. stop means the delivery failed for good and the
+ * CTE of (campaign_id, lead_id, step, stop): stop means the delivery failed for good and the
  * enrollment stops (delivery_failed); otherwise the next message is due its delay after now, or,
  * after the last one, the enrollment is completed. completesAt becomes when the last message is
  * planned from here. Only the enrollment still waiting on that step moves (a repeat does nothing).
@@ -22,6 +20,6 @@ export function advanceEnrollments (finals: string): RawBuilder<unknown> {
       completes_at = case when f.stop then e.completes_at
         else now() + make_interval(mins => coalesce((select sum((m.value->>'delayMinutes')::int)::int from jsonb_array_elements(c.messages) with ordinality m (value, i) where m.i > f.step + 1), 0)) end
     from ${f} f join campaigns c on c.id = f.campaign_id
-    where e.ctid = f.enrollment_ctid and e.campaign_id = f.campaign_id and e.lead_id = f.lead_id and e.status = 'active' and e.next_step = f.step
+    where e.campaign_id = f.campaign_id and e.lead_id = f.lead_id and e.status = 'active' and e.next_step = f.step
     returning e.campaign_id, e.lead_id, e.status`
 }

@@ -54,9 +54,8 @@ export async function claimPass (db: Database, config: Config, clientId: string,
       select ${options.unlessUnmade === true} and exists (
         select 1 from enrollments e where e.client_id = ${clientId} and e.status = 'active' and e.next_due_at <= now()) as due
     ), ${options.handOut ? sql`` : sql`skippable as materialized (${skippableDeliveries(clientId, stale)}), `}picked as (
-      -- row_ctid: the version this statement locked (FOR UPDATE reads the latest), which no other
-      -- transaction can change now: the updates below find it by that address, not by the key again.
-      select d.id, d.ctid as row_ctid, d.status as was, d.campaign_id, d.lead_id, d.step,
+      -- (the updates find these rows again by key, not by ctid: see applyResults)
+      select d.id, d.status as was, d.campaign_id, d.lead_id, d.step,
         case when not ${sendablePhone()} then 'no_phone' when d.due_at <= ${stale} then 'stale' end as skip,
         -- what a hand-out writes, read here with the lead: the update then reads no lead or campaign again
         l.phone, replace(replace(c.messages->d.step->>'body', '{{first_name}}', l.first_name), '{{last_name}}', coalesce(l.last_name, '')) as body
@@ -70,16 +69,16 @@ export async function claimPass (db: Database, config: Config, clientId: string,
     ), movable as (
       -- One index probe per skipped delivery: as a join, the planner hashed a scan of every
       -- client's enrollments.
-      select m.campaign_id, m.lead_id, m.enrollment_ctid from picked p cross join lateral (
-        select e.campaign_id, e.lead_id, e.ctid as enrollment_ctid from enrollments e
+      select m.campaign_id, m.lead_id from picked p cross join lateral (
+        select e.campaign_id, e.lead_id from enrollments e
         where e.campaign_id = p.campaign_id and e.lead_id = p.lead_id and e.status = 'active'
         for update skip locked) m
       where p.skip is not null
     ), skipped as (
       update deliveries d set status = 'skipped', skip_reason = p.skip, lease_expires_at = null, updated_at = now()
       from picked p join movable m on m.campaign_id = p.campaign_id and m.lead_id = p.lead_id
-      where d.ctid = p.row_ctid and d.id = p.id
-      returning d.campaign_id, d.lead_id, d.step, false as stop, p.skip, m.enrollment_ctid
+      where d.id = p.id
+      returning d.campaign_id, d.lead_id, d.step, false as stop, p.skip
     ), moved as (${advanceEnrollments('skipped')}
     ), handed as (
       update deliveries d set status = 'leased', attempts = d.attempts + 1,
@@ -88,7 +87,7 @@ export async function claimPass (db: Database, config: Config, clientId: string,
         body = p.body,
         updated_at = now()
       from picked p
-      where d.ctid = p.row_ctid and d.id = p.id and p.skip is null and ${options.handOut}
+      where d.id = p.id and p.skip is null and ${options.handOut}
       returning d.*, p.was
     ), ${airtableSyncJobs(config, sql`select campaign_id, lead_id from moved where status = 'completed'`, clientId)}
     select

@@ -65,13 +65,15 @@ export async function applyResults (db: Database, config: Config, clientId: stri
     ), locked as (
       -- One index probe per id (OFFSET 0 keeps the lookup a probe: as a plain join the planner
       -- hashed a scan of the client's whole deliveries and enrollments for every batch).
-      select e.campaign_id, e.lead_id, e.ctid as enrollment_ctid from input i
+      select e.campaign_id, e.lead_id from input i
         cross join lateral (select d.campaign_id, d.lead_id from deliveries d where d.id = i.id and d.client_id = ${clientId} offset 0) d
         join enrollments e on e.campaign_id = d.campaign_id and e.lead_id = d.lead_id
       order by e.campaign_id, e.lead_id for update of e
     ), cur as (
-      -- row_ctid: the version locked here (see claimPass), found by that address by the update
-      select d.id, d.ctid as row_ctid, d.status, d.attempts, d.campaign_id, d.lead_id, d.step, i.outcome, i."providerMessageId" as provider_message_id, i.error,
+      -- The updates below find rows by key, not by the ctid locked here: a lock that waited gets a
+      -- version committed after this statement began, which a scan by ctid does not see (nothing
+      -- written, yet the result answered applied); by key, the update follows to that version.
+      select d.id, d.status, d.attempts, d.campaign_id, d.lead_id, d.step, i.outcome, i."providerMessageId" as provider_message_id, i.error,
         coalesce(i.retryable, true) as retryable
       from input i join deliveries d on d.id = i.id and d.client_id = ${clientId}
       -- evaluated once, before the first delivery is read: every enrollment is locked by then
@@ -88,12 +90,10 @@ export async function applyResults (db: Database, config: Config, clientId: stri
         provider_message_id = case when a.action in ('sent', 'late_sent') then a.provider_message_id else d.provider_message_id end,
         error = case when a.action in ('retry', 'fail') then a.error else d.error end,
         updated_at = now()
-      from decided a where d.ctid = a.row_ctid and d.id = a.id and a.action in ('sent', 'late_sent', 'retry', 'fail')
+      from decided a where d.id = a.id and a.action in ('sent', 'late_sent', 'retry', 'fail')
       returning d.id
     ), finals as (
-      select a.campaign_id, a.lead_id, a.step, a.action = 'fail' as stop, l.enrollment_ctid
-      from decided a join locked l on l.campaign_id = a.campaign_id and l.lead_id = a.lead_id
-      where a.action in ('sent', 'fail')
+      select campaign_id, lead_id, step, action = 'fail' as stop from decided where action in ('sent', 'fail')
     ), moved as (${advanceEnrollments('finals')}
     ), ${airtableSyncJobs(config, sql`select campaign_id, lead_id from moved where status <> 'active'`, clientId)}
     select id, action, status, attempts from decided
