@@ -1,6 +1,9 @@
 import { sql } from 'kysely'
 import t from 'tap'
+import { createDatabase } from '../../src/db/database.js'
+import { executePrepared } from '../../src/db/reusable.js'
 import { buildTestApp } from '../helpers/app.js'
+import { freshDatabase } from '../helpers/postgres.js'
 
 t.test('reads by id and untagged list pages run as prepared statements that survive a migration adding a column', async t => {
   const app = await buildTestApp(t, { env: { DATABASE_POOL_SIZE: '2' } })
@@ -38,4 +41,19 @@ t.test('reads by id and untagged list pages run as prepared statements that surv
     await sql`alter table campaigns add column later_column text`.execute(held)
     t.same(await read(), before, 'the same answers after the columns were added')
   })
+})
+
+t.test('prepared statements read again on one connection answer rows of their own columns, parsed', async t => {
+  const { db } = createDatabase(await freshDatabase(t), 1, { statementMs: 5000, lockMs: 5000 })
+  t.teardown(async () => { await db.destroy() })
+  await sql`create table row_setup_probe (x integer, at timestamptz, tags text[], note text)`.execute(db)
+  await sql`insert into row_setup_probe values (1, '2026-01-01T00:00:00Z', '{a,b}', null)`.execute(db)
+  const all = async () => (await executePrepared(db, sql<Record<string, unknown>>`select x, at, tags, note from row_setup_probe`)).rows
+  const some = async () => (await executePrepared(db, sql<Record<string, unknown>>`select note as x, x as at from row_setup_probe`)).rows
+  const row = { x: 1, at: new Date('2026-01-01T00:00:00Z'), tags: ['a', 'b'], note: null }
+  t.same(await all(), [row])
+  t.same(await all(), [row], 'again, on the same connection')
+  t.same(await some(), [{ x: null, at: 1 }], 'another statement: its own columns')
+  t.same(await all(), [row], 'and the first again')
+  t.same(Object.keys((await all())[0] ?? {}), ['x', 'at', 'tags', 'note'], 'in their order')
 })
