@@ -18,13 +18,6 @@ const CLIENT_MARGIN_MS = 2000
 const SET_LOCAL_TIMEOUT = /set_config\('statement_timeout',\s*'(\d+)',\s*true\)|^\s*set\s+local\s+statement_timeout\s*=\s*'?(\d+)/i
 const TRANSACTION_END = /^\s*(commit|rollback)\b/i
 
-/**
- * Gives every query of `client` a client-side deadline: the session's statement_timeout plus a
- * margin, or the longer one a transaction set for itself (`set local statement_timeout`, the
- * enrollment chunk, through `longerStatementTimeout`) until it ends. A query past it fails with "Query read timeout"; its
- * connection is then destroyed, since pg would keep it waiting for the stalled answer and hand
- * it out again. A text `reusable` built runs as its named prepared statement (`preparedName`).
- */
 /** What pg's Client.query reads from a Query it is given (a Submittable) besides its text and values. */
 interface PreparedQuery {
   name: string
@@ -80,6 +73,13 @@ function reuseRowSetup (query: pg.Query, name: string, rowSetups: Map<string, Ro
   }
 }
 
+/**
+ * Gives every query of `client` a client-side deadline: the session's statement_timeout plus a
+ * margin, or the longer one a transaction set for itself (`set local statement_timeout`, the
+ * enrollment chunk, through `longerStatementTimeout`) until it ends. A query past it fails with "Query read timeout"; its
+ * connection is then destroyed, since pg would keep it waiting for the stalled answer and hand
+ * it out again. A text `reusable` built runs as its named prepared statement (`preparedName`).
+ */
 function applyQueryDeadlines (client: pg.PoolClient, statementMs: number): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown
   const submit = client.query.bind(client) as (query: pg.Query) => unknown
