@@ -17,6 +17,12 @@ export function runsOnPool (db: Queryable, pool: pg.Pool): void {
   pools.set(db, pool)
 }
 
+/** Gives `text` its prepared statement's name (once; the same text keeps its name); returns the text. */
+function nameAsPrepared (text: string): string {
+  if (!names.has(text)) names.set(text, `reusable_${names.size + 1}`)
+  return text
+}
+
 /**
  * The prepared statement's name for a query text `reusable` built, else undefined. The service's
  * pool (`createPool` with deadlines) runs such a text as that named statement: PostgreSQL parses
@@ -37,8 +43,7 @@ export function reusable<Row> (build: (db: Queryable) => Compilable<Row>): (db: 
   let text: string | undefined
   return async (db, ...parameters) => {
     if (text === undefined) {
-      text = build(db).compile().sql
-      if (!names.has(text)) names.set(text, `reusable_${names.size + 1}`)
+      text = nameAsPrepared(build(db).compile().sql)
     }
     const pool = pools.get(db)
     if (pool === undefined) return (await db.executeQuery<Row>(CompiledQuery.raw(text, parameters))).rows
@@ -71,6 +76,6 @@ export function columnsOf<Table> (columns: Record<keyof Table & string, true>): 
  */
 export async function executePrepared<Row> (db: Queryable, query: RawBuilder<Row>): Promise<{ rows: Row[] }> {
   const compiled = query.compile(db)
-  if (!names.has(compiled.sql)) names.set(compiled.sql, `reusable_${names.size + 1}`)
+  nameAsPrepared(compiled.sql)
   return await db.executeQuery<Row>(compiled)
 }
