@@ -36,6 +36,17 @@ export interface EnrollOptions {
   firstDeliveries?: boolean
 }
 
+interface ChunkCampaign {
+  client_id: string
+  status: string
+  targeting: Targeting
+  messages: Array<{ body: string, delayMinutes: number }>
+  send_window: unknown
+  total_delay_minutes: number
+  max_leads_to_enroll: number | null
+  leads_enrolled: number
+}
+
 interface ChunkResult {
   state: 'inactive' | 'capped' | 'enrolled'
   enrolled: number
@@ -69,13 +80,20 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   // A LIMIT over a nested loop across a million leads is costed above jit_above_cost, and
   // compiling took 10-160 ms per chunk for a statement whose time goes to index probes. A chunk is
   // budgeted by its run (ENROLLMENT_TIME_BUDGET_MS), not by the per-statement deadline. Set in the
-  // same round trip as the client lock, with the vouch for the chunk's leads.
-  await sql`select ${clientLock(clientId)}, set_config('jit', 'off', true), ${vouchForLeads(campaignId, clientId)}, ${longerStatementTimeout(Math.max(config.ENROLLMENT_TIME_BUDGET_MS, config.DATABASE_STATEMENT_TIMEOUT_MS))}`.execute(tx)
+  // same round trip as the client lock and the campaign read, with the vouch for the chunk's leads.
   // Row-locked: the tick's completion (which takes no client lock) must not complete the
-  // campaign between this read and the insert; it waits, then sees enrollment_pending.
-  const campaign = await tx.selectFrom('campaigns')
-    .select(['client_id', 'status', 'targeting', 'messages', 'send_window', 'total_delay_minutes', 'max_leads_to_enroll', 'leads_enrolled'])
-    .where('id', '=', campaignId).forUpdate().executeTakeFirstOrThrow()
+  // campaign between this read and the insert; it waits, then sees enrollment_pending. The client
+  // lock comes first: the CTE is joined below the row lock (LockRows is the plan's top), and a
+  // row lock that waited returns the row as the other transaction left it.
+  const { rows: [campaign] } = await sql<ChunkCampaign>`
+    with settings as materialized (
+      select ${clientLock(clientId)}, set_config('jit', 'off', true), ${vouchForLeads(campaignId, clientId)}, ${longerStatementTimeout(Math.max(config.ENROLLMENT_TIME_BUDGET_MS, config.DATABASE_STATEMENT_TIMEOUT_MS))}
+    )
+    select c.client_id, c.status, c.targeting, c.messages, c.send_window, c.total_delay_minutes, c.max_leads_to_enroll, c.leads_enrolled
+    from campaigns c cross join settings
+    where c.id = ${campaignId}
+    for update of c`.execute(tx)
+  if (campaign === undefined) throw new Error(`campaign ${campaignId} not found`)
   if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true, settled: false }
   const capLeft = campaign.max_leads_to_enroll === null ? Infinity : campaign.max_leads_to_enroll - campaign.leads_enrolled
   if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false, settled: false }
@@ -85,7 +103,7 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   const firstDelay = campaign.messages[0]?.delayMinutes ?? 0
   const deliverNow = options.firstDeliveries === true && firstDelay === 0 && campaign.send_window === null
   const after = cursor === undefined ? sql`true` : sql`(l.enroll_rank, l.created_at, l.id) > (${cursor.rank}, ${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`
-  const { rows } = await sql<{ enrolled: number, lead_ids: string[] | null, rank: number | null, created_at: string | null, id: string | null }>`
+  const { rows } = await sql<{ enrolled: number, leads_enrolled: number | null, lead_ids: string[] | null, rank: number | null, created_at: string | null, id: string | null }>`
     with picked as materialized (
       select l.id, l.enroll_rank, l.created_at from leads l
       where ${eligibleCondition(clientId, campaignId, campaign.targeting, { probeEachLead: true })} and ${after}
@@ -103,19 +121,25 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
     ), `
       : sql``}last as (
       select enroll_rank, created_at, id from picked order by enroll_rank desc, created_at desc, id desc limit 1
+    ), counted as (
+      select count(*)::int as n from inserted
+    ), settled as (
+      -- pending stays true until a run ends cleanly, so a crash mid-run is continued by the tick;
+      -- a chunk that ends the run (audience exhausted, or the cap reached) clears it in its own commit.
+      update campaigns set leads_enrolled = leads_enrolled + counted.n,
+        enrollment_pending = not (counted.n < ${take} or counted.n = ${capLeft === Infinity ? -1 : capLeft}::int), updated_at = now()
+      from counted where id = ${campaignId}
+      returning leads_enrolled
     )
-    select (select count(*) from inserted)::int as enrolled,
+    select (select n from counted) as enrolled, (select leads_enrolled from settled) as leads_enrolled,
       case when exists (select 1 from client_airtable_settings where client_id = ${clientId}) then (select array_agg(lead_id) from inserted) end as lead_ids, last.enroll_rank as rank, last.created_at::text as created_at, last.id
     from (select 1) one left join last on true`.execute(tx)
   const row = rows[0]
   const enrolled = row?.enrolled ?? 0
-  const leadsEnrolled = campaign.leads_enrolled + enrolled
+  const leadsEnrolled = row?.leads_enrolled ?? campaign.leads_enrolled + enrolled
   if (row?.lead_ids != null) await queueAirtableSync(tx, config, { campaignId, leadIds: row.lead_ids })
-  // pending stays true until a run ends cleanly, so a crash mid-run is continued by the tick; a
-  // chunk that ends the run (audience exhausted, or the cap reached) clears it in its own commit.
   const exhausted = enrolled < take
   const settled = exhausted || enrolled === capLeft
-  await tx.updateTable('campaigns').set({ leads_enrolled: leadsEnrolled, enrollment_pending: !settled, updated_at: new Date() }).where('id', '=', campaignId).execute()
   const next = row?.id != null && row.rank !== null && row.created_at !== null ? { rank: row.rank, createdAt: row.created_at, id: row.id } : undefined
   return { state: enrolled === capLeft ? 'capped' : 'enrolled', enrolled, leadsEnrolled, cursor: next, exhausted, settled }
 }
