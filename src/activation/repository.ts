@@ -32,12 +32,16 @@ export async function findPendingCampaigns (db: Queryable, limit: number): Promi
   return rows.map(r => r.id)
 }
 
-/** scheduled → active, once: false when another caller got there first, or a PATCH moved startAt since the tick read it. */
-export async function markActivated (db: Queryable, id: string): Promise<boolean> {
-  const result = await sql`
+/**
+ * scheduled → active, once: the campaign's client (its enrollment's lock key), or undefined when
+ * another caller got there first, or a PATCH moved startAt since the tick read it.
+ */
+export async function markActivated (db: Queryable, id: string): Promise<string | undefined> {
+  const { rows } = await sql<{ client_id: string }>`
     update campaigns set status = 'active', activated_at = now(), enrollment_pending = true, updated_at = now()
-    where id = ${id} and status = 'scheduled' and start_at <= now() and start_at >= now() - ${EXPIRY}`.execute(db)
-  return (result.numAffectedRows ?? 0n) > 0n
+    where id = ${id} and status = 'scheduled' and start_at <= now() and start_at >= now() - ${EXPIRY}
+    returning client_id`.execute(db)
+  return rows[0]?.client_id
 }
 
 /** scheduled → expired for a campaign due more than 30 days ago; nobody is enrolled. */

@@ -32,8 +32,8 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
   const result: TickResult = { activated: [], expired: [], skipped: [], failed: [], remaining: 0, continued: [], completed: [], enrollmentsCompleted: 0 }
   const enrollOptions = () => ({ config, chunkSize: config.ENROLLMENT_CHUNK_SIZE, budgetMs: Math.max(1, Math.min(config.ENROLLMENT_TIME_BUDGET_MS, deadline - Date.now())), signal: ctx.stopping, firstDeliveries: true })
   const observer = { enrollmentMetrics: enrollmentMetrics(ctx), logger }
-  const enroll = async (campaignId: string, trigger: 'activation' | 'continuation'): Promise<Enrolled> => {
-    const run = await observeRun(observer, trigger, campaignId, async () => await enrollCampaign(db, campaignId, enrollOptions()))
+  const enroll = async (campaignId: string, trigger: 'activation' | 'continuation', clientId?: string): Promise<Enrolled> => {
+    const run = await observeRun(observer, trigger, campaignId, async () => await enrollCampaign(db, campaignId, enrollOptions(), clientId))
     const warning = warningFor(run)
     return { campaignId, enrolled: run.enrolled, totalMatching: run.totalMatching, ...(warning !== undefined ? { warning } : {}) }
   }
@@ -66,10 +66,10 @@ export async function runActivationTick (ctx: AppContext, metrics: ActivationMet
         if (due.expired) {
           if (await markExpired(db, due.id)) result.expired.push(due.id)
           else skip(due.id)
-        } else if (await markActivated(db, due.id)) {
-          result.activated.push(await enroll(due.id, 'activation'))
         } else {
-          skip(due.id) // activated (or cancelled) by someone else meanwhile
+          const clientId = await markActivated(db, due.id)
+          if (clientId !== undefined) result.activated.push(await enroll(due.id, 'activation', clientId))
+          else skip(due.id) // activated (or cancelled) by someone else meanwhile
         }
       })
     }

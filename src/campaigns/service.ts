@@ -69,7 +69,7 @@ export async function createCampaign (services: CampaignServices, clientId: stri
     if (await findCampaign(db, clientId, id) !== undefined) return await interruptedRun(db, id)
     await insertCampaign(db, id, clientId, input, true)
     try {
-      return await observeRun(services, 'create', id, async () => await enrollCampaign(db, id, enrollOptions(services)))
+      return await observeRun(services, 'create', id, async () => await enrollCampaign(db, id, enrollOptions(services), clientId))
     } catch (error) {
       // The campaign is committed: failing now would release the Idempotency-Key and a retry
       // would create a second campaign. It answers as created, with what is left for the tick.
@@ -140,7 +140,7 @@ export async function enrollMore (services: CampaignServices, clientId: string, 
   const run = await runLocked(services, id, async () => {
     const now = await requireCampaign(db, clientId, id)
     if (now.status !== 'active') throw conflict(`only an active campaign can enroll; this one is ${now.status}`, 'campaign-not-active')
-    return await observeRun(services, 'top_up', id, async () => await enrollCampaign(db, id, enrollOptions(services)))
+    return await observeRun(services, 'top_up', id, async () => await enrollCampaign(db, id, enrollOptions(services), clientId))
   })
   const warning = warningFor(run)
   return { enrolled: run.enrolled, totalMatching: run.totalMatching, leadsEnrolled: run.leadsEnrolled, ...(warning !== undefined ? { warning } : {}) }

@@ -94,6 +94,8 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
     where c.id = ${campaignId}
     for update of c`.execute(tx)
   if (campaign === undefined) throw new Error(`campaign ${campaignId} not found`)
+  // The lock key and the vouch above name the client the caller gave: it must be the campaign's.
+  if (campaign.client_id !== clientId) throw new Error(`campaign ${campaignId} is not of client ${clientId}`)
   if (campaign.status !== 'active') return { state: 'inactive', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: true, settled: false }
   const capLeft = campaign.max_leads_to_enroll === null ? Infinity : campaign.max_leads_to_enroll - campaign.leads_enrolled
   if (capLeft <= 0) return { state: 'capped', enrolled: 0, leadsEnrolled: campaign.leads_enrolled, exhausted: false, settled: false }
@@ -144,8 +146,9 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   return { state: enrolled === capLeft ? 'capped' : 'enrolled', enrolled, leadsEnrolled, cursor: next, exhausted, settled }
 }
 
-async function countEligible (db: Database, campaignId: string, clientId: string, targeting: Targeting): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from leads l where ${eligibleCondition(clientId, campaignId, targeting)}`.execute(db)
+async function countEligible (db: Database, campaignId: string, clientId: string, targeting?: Targeting): Promise<number> {
+  const known = targeting ?? (await db.selectFrom('campaigns').select('targeting').where('id', '=', campaignId).executeTakeFirstOrThrow()).targeting
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from leads l where ${eligibleCondition(clientId, campaignId, known)}`.execute(db)
   return rows[0]?.n ?? 0
 }
 
@@ -153,17 +156,18 @@ async function countEligible (db: Database, campaignId: string, clientId: string
  * Enrolls the eligible leads of an active campaign in committed chunks until the audience is
  * exhausted, the cap is reached, or the time budget runs out (then `enrollment_pending` is set
  * so the activation tick continues). Memory does not grow with the audience: rows never leave
- * PostgreSQL, only a cursor does.
+ * PostgreSQL, only a cursor does. `clientId`, the campaign's client when the caller knows it,
+ * saves a read (the activation tick runs one small campaign after another).
  */
-export async function enrollCampaign (db: Database, campaignId: string, options: EnrollOptions): Promise<EnrollmentRun> {
+export async function enrollCampaign (db: Database, campaignId: string, options: EnrollOptions, clientId?: string): Promise<EnrollmentRun> {
   const started = Date.now()
-  const campaign = await db.selectFrom('campaigns').select(['client_id', 'targeting']).where('id', '=', campaignId).executeTakeFirstOrThrow()
+  const client = clientId ?? (await db.selectFrom('campaigns').select('client_id').where('id', '=', campaignId).executeTakeFirstOrThrow()).client_id
   let enrolled = 0
   let cursor: Cursor | undefined
   let result: ChunkResult
   let stoppedBy: StopReason | undefined
   for (;;) {
-    result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, campaign.client_id, options.chunkSize, cursor, options))
+    result = await db.transaction().execute(async tx => await enrollChunk(tx, campaignId, client, options.chunkSize, cursor, options))
     enrolled += result.enrolled
     cursor = result.cursor ?? cursor
     if (result.state === 'inactive' || result.exhausted) break
@@ -171,7 +175,7 @@ export async function enrollCampaign (db: Database, campaignId: string, options:
     if (Date.now() - started >= options.budgetMs || options.signal?.aborted === true) { stoppedBy = 'timeout'; break }
   }
   // Only a stop leaves eligible leads behind; count them once, at the end, instead of up front.
-  const remaining = stoppedBy === undefined ? 0 : await countEligible(db, campaignId, campaign.client_id, campaign.targeting)
+  const remaining = stoppedBy === undefined ? 0 : await countEligible(db, campaignId, client)
   const pending = stoppedBy === 'timeout' && remaining > 0
   if (!result.settled) await db.updateTable('campaigns').set({ enrollment_pending: pending }).where('id', '=', campaignId).where('status', '=', 'active').execute()
   return {

@@ -73,13 +73,13 @@ t.test('a top-up that waited while the campaign was cancelled is a 409, not an e
 
 t.test('activation re-checks startAt: a campaign moved into the future meanwhile stays scheduled', async t => {
   const app = await buildTestApp(t)
-  const { headers } = await app.createClient()
+  const { id: clientId, headers } = await app.createClient()
   const campaign = await createCampaign(app, headers, { startAt: FUTURE })
-  t.equal(await markActivated(app.ctx.db, campaign.id), false, 'not due: not activated')
+  t.equal(await markActivated(app.ctx.db, campaign.id), undefined, 'not due: not activated')
   await app.ctx.pool.query("update campaigns set start_at = now() - interval '31 days' where id = $1", [campaign.id])
-  t.equal(await markActivated(app.ctx.db, campaign.id), false, 'due too long ago: for expiry, not activation')
+  t.equal(await markActivated(app.ctx.db, campaign.id), undefined, 'due too long ago: for expiry, not activation')
   await app.ctx.pool.query("update campaigns set start_at = now() - interval '1 minute' where id = $1", [campaign.id])
-  t.equal(await markActivated(app.ctx.db, campaign.id), true)
+  t.equal(await markActivated(app.ctx.db, campaign.id), clientId, 'activated: answers its client (the lock key of its enrollment)')
 })
 
 t.test('PATCH startAt to a past time starts the campaign at the next tick, even months back', async t => {
