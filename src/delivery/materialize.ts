@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Database } from '../db/database.js'
+import { vouchForDeliveries } from '../enrollment/engine.js'
 import { nextSendTime, type SendWindow } from './send-window.js'
 
 /**
@@ -45,13 +46,16 @@ export async function materializeDueMessages (db: Database, clientId: string, li
       for update of e skip locked`.execute(tx)
     if (rows.length === 0) return 0
     const dueAt = rows.map(row => windowedDueTime(row.next_due_at, row.send_window, row.timezone).toISOString())
+    // The rows are those of enrollments row-locked above: vouched for (see vouchForDeliveries).
     await sql`
-      with m as (
+      with vouched as materialized (
+        select ${vouchForDeliveries(clientId)}
+      ), m as (
         select * from unnest(${rows.map(r => r.campaign_id)}::uuid[], ${rows.map(r => r.lead_id)}::uuid[], ${rows.map(r => r.next_step)}::int[], ${dueAt}::timestamptz[])
           as m (campaign_id, lead_id, step, due_at)
       ), made as (
         insert into deliveries (client_id, campaign_id, lead_id, step, due_at)
-        select ${clientId}, campaign_id, lead_id, step, due_at from m
+        select ${clientId}, campaign_id, lead_id, step, due_at from m cross join vouched
         on conflict (campaign_id, lead_id, step) do nothing
       )
       update enrollments e set next_due_at = null from m where e.campaign_id = m.campaign_id and e.lead_id = m.lead_id`.execute(tx)

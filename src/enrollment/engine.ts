@@ -70,6 +70,16 @@ export function vouchForLeads (campaignId: string, clientId: string): RawBuilder
 }
 
 /**
+ * The same for the next INSERT into deliveries (migration 0019): its rows are of this client and
+ * name leads and campaigns the writer holds (the engine: leads selected by client under the client
+ * lock; materialize.ts: those of enrollments it row-locked), so they are not probed lead by lead
+ * nor locked FOR KEY SHARE. Transaction-local, cleared by that insert.
+ */
+export function vouchForDeliveries (clientId: string): RawBuilder<string> {
+  return sql<string>`set_config('campaign_service.delivery_leads_vouched', ${clientId}, true)`
+}
+
+/**
  * One committed chunk: under the client's advisory lock (every write that decides who is
  * enrolled takes it), re-read the campaign, then one INSERT ... SELECT of the next eligible
  * leads in cap order, and the counter moved in the same transaction. The lock makes the cap
@@ -87,7 +97,7 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
   // row lock that waited returns the row as the other transaction left it.
   const { rows: [campaign] } = await sql<ChunkCampaign>`
     with settings as materialized (
-      select ${clientLock(clientId)}, set_config('jit', 'off', true), ${vouchForLeads(campaignId, clientId)}, ${longerStatementTimeout(Math.max(config.ENROLLMENT_TIME_BUDGET_MS, config.DATABASE_STATEMENT_TIMEOUT_MS))}
+      select ${clientLock(clientId)}, set_config('jit', 'off', true), ${vouchForLeads(campaignId, clientId)}, ${options.firstDeliveries === true ? vouchForDeliveries(clientId) : sql`null`}, ${longerStatementTimeout(Math.max(config.ENROLLMENT_TIME_BUDGET_MS, config.DATABASE_STATEMENT_TIMEOUT_MS))}
     )
     select c.client_id, c.status, c.targeting, c.messages, c.send_window, c.total_delay_minutes, c.max_leads_to_enroll, c.leads_enrolled
     from campaigns c cross join settings

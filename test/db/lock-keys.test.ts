@@ -11,7 +11,7 @@ t.test("the migrations' triggers lock with the keys of src/db/locks.ts", async t
   t.teardown(async () => { await pool.end() })
   const { rows } = await pool.query<{ name: string, source: string }>(
     "select proname as name, prosrc as source from pg_proc where pronamespace = 'public'::regnamespace and prosrc like '%advisory%'")
-  t.ok(rows.some(r => r.name === 'enrollments_cascade_delete'), 'the cascade trigger takes an advisory lock')
+  t.ok(rows.some(r => r.name === 'cascade_delete'), 'the cascade trigger takes an advisory lock')
   for (const { name, source } of rows) {
     const keys = [...source.matchAll(/hashtextextended\('([^']*)' \|\| (\w+)::text, 0\)/g)]
     t.ok(keys.length > 0, `${name} builds its key as '<prefix>' || <id>::text`)

@@ -109,3 +109,65 @@ t.test('an enrollment racing the delete of its lead never outlives it', async t 
   await writer.query('rollback')
   t.equal(await enrollmentsOfLead(app, lead('c')), 0)
 })
+
+async function deliveriesOfLead (app: TestApp, leadId: string): Promise<number> {
+  return (await app.ctx.pool.query('select count(*)::int as n from deliveries where lead_id = $1', [leadId])).rows[0].n
+}
+
+// Migration 0019: deliveries have no row-by-row foreign keys either; a delivery insert nobody
+// vouched for locks its lead and campaign as the keys did.
+t.test('a delivery racing the delete of its lead never outlives it', async t => {
+  const { app, one, campaign, lead } = await twoClients(t)
+  const writer = await app.ctx.pool.connect()
+  t.teardown(() => { writer.release() })
+  const deliver = async (db: Queryable, leadId: string) => await db.query('insert into deliveries (client_id, campaign_id, lead_id, step, due_at) values ($1, $2, $3, 0, now())', [one, campaign, leadId])
+
+  await writer.query('begin')
+  await deliver(writer, lead('a'))
+  const deleting = app.ctx.pool.query('delete from leads where id = $1', [lead('a')])
+  t.ok(await lockWaiter(app) !== undefined, 'the delete waits for the insert that locked its lead')
+  await writer.query('commit')
+  await deleting
+  t.equal(await deliveriesOfLead(app, lead('a')), 0, 'then its cascade takes the delivery committed before it')
+
+  await writer.query('begin')
+  await writer.query('delete from leads where id = $1', [lead('b')])
+  const inserting = t.rejects(deliver(app.ctx.pool, lead('b')), sameClient('deliveries'), 'then finds the lead gone')
+  t.ok(await lockWaiter(app) !== undefined, 'an insert waits for the delete of its lead in progress')
+  await writer.query('commit')
+  await inserting
+  t.equal(await deliveriesOfLead(app, lead('b')), 0)
+})
+
+t.test("a vouched delivery of an enrollment row-locked by its writer is taken by the lead's cascade", async t => {
+  const { app, one, campaign, lead } = await twoClients(t)
+  await enroll(app.ctx.pool, campaign, lead('a'), one)
+  const writer = await app.ctx.pool.connect()
+  t.teardown(() => { writer.release() })
+
+  // What materialize.ts does: the enrollment row-locked, then its delivery inserted, vouched for.
+  await writer.query('begin')
+  await writer.query('select 1 from enrollments where lead_id = $1 for update', [lead('a')])
+  await writer.query("select set_config('campaign_service.delivery_leads_vouched', $1, true)", [one])
+  await writer.query('insert into deliveries (client_id, campaign_id, lead_id, step, due_at) values ($1, $2, $3, 0, now())', [one, campaign, lead('a')])
+  const deleting = app.ctx.pool.query('delete from leads where id = $1', [lead('a')])
+  t.ok(await lockWaiter(app) !== undefined, "the lead's cascade waits for the enrollment's row lock")
+  await writer.query('commit')
+  await deleting
+  t.same([await enrollmentsOfLead(app, lead('a')), await deliveriesOfLead(app, lead('a'))], [0, 0], 'then takes the enrollment and the delivery committed before it')
+})
+
+t.test('a delivery vouch lets no row of another client through', async t => {
+  const { app, one, two, campaign, theirCampaign, lead } = await twoClients(t)
+  const writer = await app.ctx.pool.connect()
+  t.teardown(() => { writer.release() })
+  const refused = async (what: string, vouchFor: string, clientId: string, campaignId: string, leadId: string) => {
+    await writer.query('begin')
+    await writer.query("select set_config('campaign_service.delivery_leads_vouched', $1, true)", [vouchFor])
+    await t.rejects(writer.query('insert into deliveries (client_id, campaign_id, lead_id, step, due_at) values ($1, $2, $3, 0, now())', [clientId, campaignId, leadId]), sameClient('deliveries'), what)
+    await writer.query('rollback')
+  }
+  await refused('a vouch for another client: the full check finds the lead of another client', two, one, campaign, lead('b2'))
+  await refused("a vouched row naming another client's campaign", one, one, theirCampaign, lead('a'))
+  await refused('a vouched row naming a campaign that does not exist', one, one, randomUUID(), lead('a'))
+})
