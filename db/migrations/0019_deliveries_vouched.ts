@@ -6,18 +6,21 @@ import { type Kysely, sql } from 'kysely'
 // lead it enrolls, the delivery tick one per message that falls due.
 //
 // What the keys held stays held:
-// - Inserts: 0016's statement check, and a delivery insert not vouched for (below) locks each of
-//   its leads and campaigns FOR KEY SHARE as the keys did: a delete of either waits for it, or
-//   it finds the row gone.
+// - Inserts: 0016's statement check (every delivery names a lead and a campaign of its own
+//   client), and a delivery insert not vouched for (below) locks each of its leads and campaigns
+//   FOR KEY SHARE as the keys did: a delete of either waits for it, or it finds the row gone.
 // - The service's two writers vouch for their rows, as the engine does for enrollments (0018):
-//   campaign_service.delivery_leads_vouched = '<client id>', transaction-local, consumed by the
-//   next INSERT into deliveries. Only rows of that client pass, and only their campaigns are
-//   probed. The engine inserts first deliveries with their enrollments, leads selected by client
-//   under the client lock (the cascade takes it first); materialize.ts inserts the deliveries of
+//   campaign_service.delivery_leads_vouched = '<client id> <transaction id>', set for the
+//   transaction and consumed by its next INSERT into deliveries (a value set for a session or a
+//   role names no current transaction and vouches for nothing). Their rows are still checked,
+//   lead by lead, only not locked: the engine inserts first deliveries of leads it selected under
+//   the client lock (the cascade takes it first); materialize.ts inserts the deliveries of
 //   enrollments it row-locked (the cascade's delete of those enrollments waits for it).
 // - Deletes: one cascade function, enrollments and then deliveries, two statements under the
 //   client lock. The deliveries delete, a statement after the enrollments delete that waited for
-//   materialize's row lock, sees the delivery that transaction committed (read committed).
+//   materialize's row lock, sees the delivery that transaction committed (read committed: each
+//   statement reads what was committed before it). A transaction in repeatable read or
+//   serializable would read its old snapshot and miss such rows: the cascade refuses to run there.
 const CHECK_WITH_VOUCHED_DELIVERIES = sql`
   create or replace function tenant_rows_check() returns trigger language plpgsql as $$
   declare
@@ -38,6 +41,12 @@ const CHECK_WITH_VOUCHED_DELIVERIES = sql`
       client_vouched := current_setting('campaign_service.delivery_leads_vouched', true);
       if client_vouched <> '' then
         perform set_config('campaign_service.delivery_leads_vouched', '', true);
+        -- '<client id> <transaction id>': only this transaction's own vouch counts.
+        if split_part(client_vouched, ' ', 2) = txid_current()::text then
+          client_vouched := split_part(client_vouched, ' ', 1);
+        else
+          client_vouched := '';
+        end if;
       end if;
     end if;
     if current_setting('transaction_isolation') = 'read committed' and tg_table_name = 'enrollments' then
@@ -57,9 +66,13 @@ const CHECK_WITH_VOUCHED_DELIVERIES = sql`
       end if;
     elsif client_vouched <> '' and current_setting('transaction_isolation') = 'read committed'
         and not exists (select 1 from added a where a.client_id::text <> client_vouched) then
-      -- Deliveries of the service's own writers (see above): their campaigns only.
-      select a.campaign_id, null::uuid as lead_id, a.client_id into stray from (select distinct campaign_id, client_id from added) a
-      where (select c.client_id from campaigns c where c.id = a.campaign_id) is distinct from a.client_id limit 1;
+      -- Deliveries of the service's own writers (see above): checked, not locked.
+      select a.campaign_id, a.lead_id, a.client_id into stray from added a
+      where (select l.client_id from leads l where l.id = a.lead_id) is distinct from a.client_id limit 1;
+      if not found then
+        select a.campaign_id, null::uuid as lead_id, a.client_id into stray from (select distinct campaign_id, client_id from added) a
+        where (select c.client_id from campaigns c where c.id = a.campaign_id) is distinct from a.client_id limit 1;
+      end if;
     else
       -- Deliveries not vouched for, or a snapshot other than read committed (one older than a
       -- committed delete would still see the row): lock each as a foreign key does, which waits
@@ -148,6 +161,10 @@ export async function up (db: Kysely<any>): Promise<void> {
 
     create function cascade_delete() returns trigger language plpgsql as $$
     begin
+      if current_setting('transaction_isolation') <> 'read committed' then
+        raise exception using errcode = 'feature_not_supported',
+          message = format('delete from %s in a read committed transaction: its cascade to enrollments and deliveries must read the rows committed up to each of its statements', tg_table_name);
+      end if;
       perform pg_advisory_xact_lock(hashtextextended('client:' || client_id::text, 0))
       from (select distinct client_id from gone order by client_id) clients;
       if tg_table_name = 'leads' then

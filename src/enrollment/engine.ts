@@ -72,11 +72,11 @@ export function vouchForLeads (campaignId: string, clientId: string): RawBuilder
 /**
  * The same for the next INSERT into deliveries (migration 0019): its rows are of this client and
  * name leads and campaigns the writer holds (the engine: leads selected by client under the client
- * lock; materialize.ts: those of enrollments it row-locked), so they are not probed lead by lead
- * nor locked FOR KEY SHARE. Transaction-local, cleared by that insert.
+ * lock; materialize.ts: those of enrollments it row-locked), so the check does not lock them FOR
+ * KEY SHARE (it still checks them). Names this transaction; cleared by that insert.
  */
 export function vouchForDeliveries (clientId: string): RawBuilder<string> {
-  return sql<string>`set_config('campaign_service.delivery_leads_vouched', ${clientId}, true)`
+  return sql<string>`set_config('campaign_service.delivery_leads_vouched', ${clientId} || ' ' || txid_current(), true)`
 }
 
 /**
@@ -157,7 +157,9 @@ async function enrollChunk (tx: Tx, campaignId: string, clientId: string, limit:
 }
 
 async function countEligible (db: Database, campaignId: string, clientId: string, targeting?: Targeting): Promise<number> {
-  const known = targeting ?? (await db.selectFrom('campaigns').select('targeting').where('id', '=', campaignId).executeTakeFirstOrThrow()).targeting
+  // A campaign deleted (by hand) since its last chunk leaves nothing to count.
+  const known = targeting ?? (await db.selectFrom('campaigns').select('targeting').where('id', '=', campaignId).executeTakeFirst())?.targeting
+  if (known === undefined) return 0
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from leads l where ${eligibleCondition(clientId, campaignId, known)}`.execute(db)
   return rows[0]?.n ?? 0
 }

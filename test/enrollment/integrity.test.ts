@@ -148,7 +148,7 @@ t.test("a vouched delivery of an enrollment row-locked by its writer is taken by
   // What materialize.ts does: the enrollment row-locked, then its delivery inserted, vouched for.
   await writer.query('begin')
   await writer.query('select 1 from enrollments where lead_id = $1 for update', [lead('a')])
-  await writer.query("select set_config('campaign_service.delivery_leads_vouched', $1, true)", [one])
+  await writer.query("select set_config('campaign_service.delivery_leads_vouched', $1 || ' ' || txid_current(), true)", [one])
   await writer.query('insert into deliveries (client_id, campaign_id, lead_id, step, due_at) values ($1, $2, $3, 0, now())', [one, campaign, lead('a')])
   const deleting = app.ctx.pool.query('delete from leads where id = $1', [lead('a')])
   t.ok(await lockWaiter(app) !== undefined, "the lead's cascade waits for the enrollment's row lock")
@@ -157,17 +157,47 @@ t.test("a vouched delivery of an enrollment row-locked by its writer is taken by
   t.same([await enrollmentsOfLead(app, lead('a')), await deliveriesOfLead(app, lead('a'))], [0, 0], 'then takes the enrollment and the delivery committed before it')
 })
 
-t.test('a delivery vouch lets no row of another client through', async t => {
+t.test('a delivery vouch lets no row of another client through, and only its own transaction counts', async t => {
   const { app, one, two, campaign, theirCampaign, lead } = await twoClients(t)
   const writer = await app.ctx.pool.connect()
   t.teardown(() => { writer.release() })
+  const vouch = async (clientId: string) => await writer.query("select set_config('campaign_service.delivery_leads_vouched', $1 || ' ' || txid_current(), true)", [clientId])
+  const deliver = async (db: Queryable, clientId: string, campaignId: string, leadId: string) =>
+    await db.query('insert into deliveries (client_id, campaign_id, lead_id, step, due_at) values ($1, $2, $3, 0, now())', [clientId, campaignId, leadId])
   const refused = async (what: string, vouchFor: string, clientId: string, campaignId: string, leadId: string) => {
     await writer.query('begin')
-    await writer.query("select set_config('campaign_service.delivery_leads_vouched', $1, true)", [vouchFor])
-    await t.rejects(writer.query('insert into deliveries (client_id, campaign_id, lead_id, step, due_at) values ($1, $2, $3, 0, now())', [clientId, campaignId, leadId]), sameClient('deliveries'), what)
+    await vouch(vouchFor)
+    await t.rejects(deliver(writer, clientId, campaignId, leadId), sameClient('deliveries'), what)
     await writer.query('rollback')
   }
   await refused('a vouch for another client: the full check finds the lead of another client', two, one, campaign, lead('b2'))
+  await refused("a vouched row naming another client's lead", one, one, campaign, lead('b2'))
   await refused("a vouched row naming another client's campaign", one, one, theirCampaign, lead('a'))
   await refused('a vouched row naming a campaign that does not exist', one, one, randomUUID(), lead('a'))
+
+  // A vouch set for the session (or a role) names no current transaction: the insert locks its lead.
+  await writer.query("select set_config('campaign_service.delivery_leads_vouched', $1 || ' ' || txid_current(), false)", [one])
+  await writer.query('begin')
+  await deliver(writer, one, campaign, lead('a'))
+  const deleting = app.ctx.pool.query('delete from leads where id = $1', [lead('a')])
+  t.ok(await lockWaiter(app) !== undefined, 'a delete of the lead waits for the insert')
+  await writer.query('commit')
+  await deleting
+  t.equal(await deliveriesOfLead(app, lead('a')), 0)
+  await writer.query('reset campaign_service.delivery_leads_vouched')
+})
+
+t.test('a lead or campaign is deleted only in read committed: the cascade reads what each statement sees', async t => {
+  const { app, campaign, lead } = await twoClients(t)
+  const writer = await app.ctx.pool.connect()
+  t.teardown(() => { writer.release() })
+  for (const level of ['repeatable read', 'serializable']) {
+    await writer.query(`begin isolation level ${level}`)
+    await t.rejects(writer.query('delete from leads where id = $1', [lead('a')]), { code: '0A000' }, `a lead, in ${level}`)
+    await writer.query('rollback')
+    await writer.query(`begin isolation level ${level}`)
+    await t.rejects(writer.query('delete from campaigns where id = $1', [campaign]), { code: '0A000' }, `a campaign, in ${level}`)
+    await writer.query('rollback')
+  }
+  await t.resolves(app.ctx.pool.query('delete from leads where id = $1', [lead('a')]), 'in read committed')
 })
