@@ -27,6 +27,7 @@ const CHECK_WITH_VOUCHED_DELIVERIES = sql`
     stray record;
     vouched text;
     client_vouched text;
+    read_committed boolean;
   begin
     -- Enrollments: under the client lock, as the cascade: a lead or campaign deleted meanwhile is
     -- either gone for the check below, or its cascade runs after this commit and takes these rows.
@@ -49,24 +50,17 @@ const CHECK_WITH_VOUCHED_DELIVERIES = sql`
         end if;
       end if;
     end if;
-    if current_setting('transaction_isolation') = 'read committed' and tg_table_name = 'enrollments' then
-      -- Scalar subqueries keep the plan an index probe per lead (a join may be planned as a
-      -- merge over the whole leads index); a campaign is probed once per statement.
-      if vouched <> '' and not exists (select 1 from added a where a.campaign_id::text || ' ' || a.client_id::text <> vouched) then
-        -- The engine's own statement: its leads were selected by client (see 0018).
-        select a.campaign_id, null::uuid as lead_id, a.client_id into stray from (select campaign_id, client_id from added limit 1) a
-        where (select c.client_id from campaigns c where c.id = a.campaign_id) is distinct from a.client_id;
-      else
-        select a.campaign_id, a.lead_id, a.client_id into stray from added a
-        where (select l.client_id from leads l where l.id = a.lead_id) is distinct from a.client_id limit 1;
-        if not found then
-          select a.campaign_id, null::uuid as lead_id, a.client_id into stray from (select distinct campaign_id, client_id from added) a
-          where (select c.client_id from campaigns c where c.id = a.campaign_id) is distinct from a.client_id limit 1;
-        end if;
-      end if;
-    elsif client_vouched <> '' and current_setting('transaction_isolation') = 'read committed'
-        and not exists (select 1 from added a where a.client_id::text <> client_vouched) then
-      -- Deliveries of the service's own writers (see above): checked, not locked.
+    read_committed := current_setting('transaction_isolation') = 'read committed';
+    -- Scalar subqueries keep the plan an index probe per lead (a join may be planned as a
+    -- merge over the whole leads index); a campaign is probed once per statement.
+    if read_committed and vouched <> '' and not exists (select 1 from added a where a.campaign_id::text || ' ' || a.client_id::text <> vouched) then
+      -- The engine's own enrollments: their leads were selected by client (see 0018).
+      select a.campaign_id, null::uuid as lead_id, a.client_id into stray from (select campaign_id, client_id from added limit 1) a
+      where (select c.client_id from campaigns c where c.id = a.campaign_id) is distinct from a.client_id;
+    elsif read_committed and (tg_table_name = 'enrollments'
+        or (client_vouched <> '' and not exists (select 1 from added a where a.client_id::text <> client_vouched))) then
+      -- Enrollments (under the client lock), and deliveries of the service's own writers (see
+      -- above): checked, not locked.
       select a.campaign_id, a.lead_id, a.client_id into stray from added a
       where (select l.client_id from leads l where l.id = a.lead_id) is distinct from a.client_id limit 1;
       if not found then
